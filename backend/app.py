@@ -1,0 +1,61 @@
+"""create_app(): the whole composition of Runda in one place."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from litestar import Litestar
+from litestar.exceptions import HTTPException
+from litestar.static_files import create_static_files_router
+
+from backend import db, logs
+from backend.settings import Settings
+from backend.system.routes import SystemController
+from backend.web import STATIC_DIR, error_page, security_headers_middleware, template_config
+
+log = logging.getLogger("runda")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # `runda serve` starts the embedded server itself and hands over its URL; an app
+        # created without one (e.g. by a bare ASGI server) starts it here instead.
+        if settings.database_url:
+            async with _pool(settings.database_url):
+                yield
+        else:
+            with db.embedded_server(settings.data_dir) as url:
+                async with _pool(url):
+                    yield
+
+    return Litestar(
+        route_handlers=[
+            SystemController,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+        ],
+        lifespan=[lifespan],
+        template_config=template_config(),
+        exception_handlers={HTTPException: error_page, Exception: error_page},
+        middleware=[security_headers_middleware],
+        state={"settings": settings},
+        debug=False,
+        logging_config=None,
+    )
+
+
+@asynccontextmanager
+async def _pool(url: str) -> AsyncIterator[None]:
+    db.configure(url)
+    await db.start_pool()
+    try:
+        await db.ensure_migrated()
+        log.info("started")
+        yield
+    finally:
+        await db.close_pool()

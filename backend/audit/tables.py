@@ -1,0 +1,19 @@
+"""The access log (loggkontroll): one row for every read of a patient's data."""
+
+from piccolo.columns import BigSerial, ForeignKey, Timestamptz, Varchar
+from piccolo.table import Table
+
+from backend.accounts.tables import StaffUser
+from backend.organisations.tables import CareUnit, Organisation
+from backend.patients.tables import Patient
+
+
+class AuditLog(Table, tablename="audit_log"):
+    id = BigSerial(primary_key=True)
+    organisation = ForeignKey(Organisation)
+    at = Timestamptz()
+    staff_user = ForeignKey(StaffUser)
+    role = Varchar(length=20)
+    care_unit = ForeignKey(CareUnit, null=True)
+    patient = ForeignKey(Patient)
+    what = Varchar(length=100)  # e.g. "visit", "device_card", "fault_triage"

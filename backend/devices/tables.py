@@ -1,0 +1,62 @@
+"""Device categories, articles and the individually marked devices on loan."""
+
+from enum import Enum
+
+from piccolo.columns import Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+from backend.organisations.tables import CostBearer, Organisation
+from backend.patients.tables import Patient
+
+
+class DeviceStatus(str, Enum):
+    in_use = "in_use"  # on loan, working
+    in_depot = "in_depot"  # at the HMC, ready to lend
+    out_of_use = "out_of_use"  # taken out of use after a failed safety check
+    in_repair = "in_repair"
+    reconditioning = "reconditioning"  # rekonditionering before the next user
+    condemned = "condemned"  # utdömd
+
+
+DEVICE_STATUS_LABELS = {
+    DeviceStatus.in_use: "I bruk",
+    DeviceStatus.in_depot: "I förråd",
+    DeviceStatus.out_of_use: "Ur bruk",
+    DeviceStatus.in_repair: "På reparation",
+    DeviceStatus.reconditioning: "Rekonditioneras",
+    DeviceStatus.condemned: "Utdömd",
+}
+
+
+class DeviceCategory(Table, tablename="device_category"):
+    organisation = ForeignKey(Organisation)
+    code = Varchar(length=40)  # stable key, e.g. "powered_wheelchair"
+    name = Varchar(length=100)  # Swedish, e.g. "Elrullstol"
+    iso_code = Varchar(length=12)  # ISO 9999, e.g. "12 23 06"
+    fu_interval_days = Integer(null=True)  # no FU for e.g. rollators
+    expected_life_years = Integer()
+
+
+class Article(Table, tablename="article"):
+    """A product from the HMC's assortment, or a spare part (category is then empty)."""
+
+    organisation = ForeignKey(Organisation)
+    article_number = Varchar(length=30)
+    name = Varchar(length=200)
+    manufacturer = Varchar(length=100)
+    category = ForeignKey(DeviceCategory, null=True)
+
+
+class Device(Table, tablename="device"):
+    organisation = ForeignKey(Organisation)
+    individnummer = Varchar(length=20)  # the HMC's label, e.g. A12345
+    serial_number = Varchar(length=60)
+    article = ForeignKey(Article)
+    status = Varchar(length=20, choices=DeviceStatus)
+    holder = ForeignKey(Patient, null=True)  # None: in the HMC's depot
+    owner = ForeignKey(CostBearer, null=True)  # None: owned by the HMC itself
+    in_service_date = Date()
+    expected_end_of_life = Date()
+    last_fu_date = Date(null=True)
+    next_fu_date = Date(null=True)
+    created_at = Timestamptz()

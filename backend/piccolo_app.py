@@ -1,0 +1,32 @@
+"""The one Piccolo app: every table of every domain, and the migrations folder."""
+
+from piccolo.conf.apps import AppConfig
+
+from backend.accounts.tables import StaffUser
+from backend.audit.tables import AuditLog
+from backend.settings import PROJECT_ROOT
+from backend.devices.tables import Article, Device, DeviceCategory
+from backend.maintenance.tables import ChecklistTemplate
+from backend.organisations.tables import CareUnit, CostBearer, Organisation
+from backend.patients.tables import Patient
+from backend.workorders.tables import WorkOrder
+
+TABLES = [
+    Organisation,
+    CostBearer,
+    CareUnit,
+    StaffUser,
+    Patient,
+    DeviceCategory,
+    Article,
+    Device,
+    ChecklistTemplate,
+    WorkOrder,
+    AuditLog,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="runda",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations"),
+    table_classes=TABLES,
+)

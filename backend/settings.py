@@ -1,0 +1,83 @@
+"""One frozen settings object, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Only ever used when development mode is on; production refuses to start without SECRET_KEY.
+_DEV_SECRET = "runda-development-secret-not-for-production-use-000000"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    secret_key: str = _DEV_SECRET
+    public_origin: str = "http://localhost:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    development: bool = False
+    data_dir: Path = field(default=PROJECT_ROOT / ".runda")
+    log_level: str = "INFO"
+    session_idle_minutes: int = 60 * 10
+    session_absolute_hours: int = 24 * 7
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        development = _flag(env.get("RUNDA_DEV"))
+        try:
+            port = int(env.get("PORT", "8000"))
+        except ValueError:
+            raise ConfigError(f"PORT must be a number, got {env.get('PORT')!r}") from None
+        if not 0 < port < 65536:
+            raise ConfigError(f"PORT must be between 1 and 65535, got {port}")
+        secret = env.get("SECRET_KEY") or ""
+        if not secret:
+            if not development:
+                raise ConfigError("SECRET_KEY is not set; set it (32+ random characters) or RUNDA_DEV=1")
+            secret = _DEV_SECRET
+        elif len(secret) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long")
+        origin = (env.get("PUBLIC_ORIGIN") or f"http://localhost:{port}").rstrip("/")
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path:
+            raise ConfigError(f"PUBLIC_ORIGIN must look like https://runda.example.se, got {origin!r}")
+        if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1"}:
+            raise ConfigError("PUBLIC_ORIGIN must use https unless it is localhost")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            secret_key=secret,
+            public_origin=origin,
+            host=env.get("HOST", "0.0.0.0" if not development else "127.0.0.1"),
+            port=port,
+            development=development,
+            data_dir=Path(env["RUNDA_DATA_DIR"]) if env.get("RUNDA_DATA_DIR") else PROJECT_ROOT / ".runda",
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+    @property
+    def rp_id(self) -> str:
+        """The WebAuthn relying-party id: the public origin's host name."""
+        return urlsplit(self.public_origin).hostname or "localhost"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure everywhere except plain-http localhost development."""
+        return urlsplit(self.public_origin).scheme == "https"
+
+    @property
+    def listens_on_loopback(self) -> bool:
+        return self.host in {"127.0.0.1", "localhost", "::1"}

@@ -1,0 +1,177 @@
+"""What every page shares: templates, security headers, error pages, request logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import HTTPException
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("runda.http")
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+TEMPLATES_DIR = FRONTEND / "templates"
+STATIC_DIR = FRONTEND / "static"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    # Links carry tokens (/f/<token>); never leak them to another site.
+    "referrer-policy": "no-referrer",
+    "permissions-policy": "camera=(self), geolocation=(), microphone=()",
+    "cross-origin-opener-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+ERROR_TITLES = {
+    400: "Felaktig förfrågan",
+    403: "Du har inte behörighet",
+    404: "Sidan finns inte",
+    405: "Det går inte att göra så här",
+    409: "Någon annan hann före",
+    413: "För stor fil eller för mycket text",
+    422: "Uppgifterna kunde inte tas emot",
+    429: "För många försök",
+    500: "Något gick fel hos oss",
+}
+
+ERROR_TEXTS = {
+    400: "Förfrågan kunde inte förstås. Gå tillbaka och försök igen.",
+    403: "Du saknar behörighet till den här sidan. Kontakta din samordnare om du behöver den.",
+    404: "Adressen kan vara felskriven, eller så har sidan flyttats eller tagits bort.",
+    405: "Sidan kan inte användas på det sättet.",
+    409: "Uppgifterna har ändrats av någon annan sedan du öppnade sidan. Det du skrev finns kvar.",
+    413: "Det du skickade är för stort. Försök med en mindre bild eller kortare text.",
+    422: "Något i formuläret var inte rätt ifyllt. Gå tillbaka och kontrollera.",
+    429: "Du har gjort för många försök på kort tid. Vänta en stund och försök igen.",
+    500: "Ett oväntat fel uppstod. Ingenting du skickade har sparats halvvägs; försök igen om en stund.",
+}
+
+
+def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(STOCKHOLM).strftime(fmt)
+
+
+def iso_date(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def number(value: float | int, decimals: int = 0) -> str:
+    """Swedish number format: thin space for thousands, comma for decimals."""
+    text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def template_config() -> TemplateConfig:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env = engine.engine
+        env.filters["localtime"] = local_datetime
+        env.filters["isodate"] = iso_date
+        env.filters["number"] = number
+        env.autoescape = True
+
+    return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)
+
+
+def is_htmx(request: Request) -> bool:
+    """True when htmx asked for a fragment rather than a whole page."""
+    return request.headers.get("hx-request") == "true"
+
+
+def error_page(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status >= 500:
+        log.error("unhandled_error", exc_info=exc, extra={"route": route_of(request.scope)})
+    title = ERROR_TITLES.get(status, ERROR_TITLES[400] if status < 500 else ERROR_TITLES[500])
+    text = ERROR_TEXTS.get(status, ERROR_TEXTS[400] if status < 500 else ERROR_TEXTS[500])
+    headers = {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    detail = getattr(exc, "detail", "") if status < 500 else ""
+    # Litestar's own validation details are English and technical; ours are Swedish.
+    if detail and not getattr(exc, "swedish", False):
+        detail = ""
+    return render_error(request, status, title, text, detail, headers)
+
+
+def render_error(request: Request, status: int, title: str, text: str, detail: str, headers: dict) -> Response:
+    engine = request.app.template_engine
+    body = engine.get_template("errors/page.html").render(
+        status=status, title=title, text=text, detail=detail, request=request
+    )
+    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template (e.g. /f/{token:str}), never the concrete path."""
+    handler = scope.get("route_handler")
+    path_template = scope.get("path_template")
+    if path_template:
+        return path_template
+    if handler is not None and getattr(handler, "paths", None):
+        return sorted(handler.paths)[0]
+    return "unmatched"
+
+
+def security_headers_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.encode() not in present:
+                        headers.append((name.encode(), value.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "route": route_of(scope),
+                    "status": status_holder["status"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+    return middleware
