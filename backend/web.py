@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.exceptions import HTTPException
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -128,7 +128,7 @@ def render_error(request: Request, status: int, title: str, text: str, detail: s
     body = engine.get_template("errors/page.html").render(
         status=status, title=title, text=text, detail=detail, request=request
     )
-    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(body, status_code=status, media_type="text/html", headers=headers)
 
 
 def route_of(scope: Scope) -> str:
@@ -142,36 +142,31 @@ def route_of(scope: Scope) -> str:
     return "unmatched"
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
+async def before_send(message: Message, scope: Scope) -> None:
+    """Add the security headers to every response and log it, matched route or not."""
+    if message["type"] != "http.response.start":
+        return
+    headers = list(message.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    for name, value in SECURITY_HEADERS.items():
+        if name.encode() not in present:
+            headers.append((name.encode(), value.encode()))
+    message["headers"] = headers
+    started = scope.get("state", {}).get("runda_started")
+    log.info(
+        "request",
+        extra={
+            "method": scope.get("method"),
+            "route": route_of(scope),
+            "status": message["status"],
+            "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+        },
+    )
+
+
+def timing_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status_holder = {"status": 500}
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS.items():
-                    if name.encode() not in present:
-                        headers.append((name.encode(), value.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "route": route_of(scope),
-                    "status": status_holder["status"],
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+        scope.setdefault("state", {})["runda_started"] = time.perf_counter()
+        await app(scope, receive, send)
 
     return middleware

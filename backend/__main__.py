@@ -1,0 +1,5 @@
+"""`python -m backend` is the `runda` command."""
+
+from backend.cli import main
+
+main()

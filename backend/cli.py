@@ -1,0 +1,193 @@
+"""The `runda` command: serve, migrate, demo, and `dev` (what `make run` runs).
+
+Every failure an operator can cause (bad configuration, unreachable database,
+port in use, unmigrated database, bad arguments) ends with one line on stderr
+and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import signal
+import socket
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from backend import db
+from backend.settings import ConfigError, Settings
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message is one line for the operator."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        sys.exit(2)
+    # SIGTERM unwinds like Ctrl-C, so the embedded PostgreSQL server is stopped.
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        args.run(args)
+    except (ConfigError, db.DatabaseError, CommandError) as exc:
+        print(f"runda: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value <= 40:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 40 (the whole country), got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="runda", description="Runda: fältservice för hjälpmedelscentralen")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="start the web server")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    serve.set_defaults(run=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(run=cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load a realistic demo region")
+    demo.add_argument("--scale", type=_scale, default=1.0, help="1 = Region Västmanland (default)")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when the database holds data")
+    demo.set_defaults(run=cmd_demo)
+
+    dev = sub.add_parser("dev", help="migrate, load the demo if empty, print sign-in links and serve")
+    dev.add_argument("--scale", type=_scale, default=1.0)
+    dev.set_defaults(run=cmd_dev)
+    return parser
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """A URL to a reachable database: DATABASE_URL's, or the embedded server's."""
+    if settings.database_url:
+        asyncio.run(db.check_reachable(settings.database_url))
+        yield settings.database_url
+    else:
+        with db.embedded_server(settings.data_dir) as url:
+            yield url
+
+
+def _run_with_pool(url: str, work) -> object:
+    async def run() -> object:
+        db.configure(url)
+        await db.start_pool(max_size=4)
+        try:
+            return await work()
+        finally:
+            await db.close_pool()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    with database(settings) as url:
+        applied = _run_with_pool(url, db.migrate)
+    print(f"runda: {len(applied)} migration(s) applied; the database is up to date")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    with database(settings) as url:
+        _load_demo(url, args.scale, args.seed, args.if_empty)
+
+
+def _load_demo(url: str, scale: float, seed: int, if_empty: bool) -> None:
+    from backend.demo.service import database_is_empty, load_demo
+
+    async def work() -> None:
+        await db.ensure_migrated()
+        if not await database_is_empty():
+            if if_empty:
+                print("runda: the database already holds data; demo not loaded")
+                return
+            raise CommandError("the database already holds data; the demo loads only into an empty database")
+        print(f"runda: loading the demo region at scale {scale:g} (seed {seed})")
+        summary = await load_demo(scale=scale, seed=seed, progress=lambda line: print(f"  {line}", flush=True))
+        print(f"runda: demo loaded in {summary.seconds:.1f} s")
+
+    _run_with_pool(url, work)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    _serve(settings, args.workers)
+
+
+def cmd_dev(args: argparse.Namespace) -> None:
+    os.environ.setdefault("RUNDA_DEV", "1")
+    settings = Settings.from_env()
+    _check_port(settings.host, settings.port)
+    with database(settings) as url:
+        applied = _run_with_pool(url, db.migrate)
+        if applied:
+            print(f"runda: {len(applied)} migration(s) applied")
+        _load_demo(url, args.scale, seed=1, if_empty=True)
+        _print_sign_in(url, settings)
+        _serve(settings, workers=1, url=url)
+
+
+def _print_sign_in(url: str, settings: Settings) -> None:
+    print()
+    print(f"Runda is running at {settings.public_origin}")
+    print()
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(f"port {port} on {host} is already in use; stop the other server or set PORT") from None
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _serve(settings: Settings, workers: int, url: str | None = None) -> None:
+    import uvicorn
+
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
+    _check_port(settings.host, settings.port)
+    if url is None:
+        with database(settings) as url:
+            _serve(settings, workers, url)
+        return
+    _run_with_pool(url, db.ensure_migrated)
+    # Worker processes build the app from the environment: hand them the database.
+    os.environ["DATABASE_URL"] = url
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -1,0 +1,116 @@
+"""The `runda` command: clear one-line errors for bad configuration, and a server that
+works against any PostgreSQL named by DATABASE_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+
+def runda(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RUNDA_DEV", "SECRET_KEY"}}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "backend", *args], env=full_env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def assert_one_clear_line(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture
+def fresh_database(server_url: str):
+    """An empty database on the test server, as an operator's DATABASE_URL would name."""
+    name = f"runda_cli_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_production_without_secret_key_is_refused():
+    result = runda("serve", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"})
+    assert_one_clear_line(result, "SECRET_KEY")
+
+
+def test_unreachable_database_url_is_one_line():
+    result = runda("migrate", env={"DATABASE_URL": "postgresql://runda:hemligt@127.0.0.1:1/runda", "RUNDA_DEV": "1"})
+    assert_one_clear_line(result, "cannot connect", "127.0.0.1:1")
+    assert "hemligt" not in result.stderr  # the password is never printed
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "many", "41"])
+def test_bad_scale_is_refused(scale):
+    result = runda("demo", "--scale", scale, env={"RUNDA_DEV": "1"})
+    assert result.returncode == 2
+    assert "--scale" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serving_an_unmigrated_database_says_what_to_run(fresh_database):
+    result = runda("serve", env={"DATABASE_URL": fresh_database, "RUNDA_DEV": "1", "PORT": str(free_port())})
+    assert_one_clear_line(result, "not migrated", "runda migrate")
+
+
+def test_port_in_use_is_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runda("serve", env={"DATABASE_URL": "postgresql://x@127.0.0.1:1/x", "RUNDA_DEV": "1", "PORT": str(port)})
+    assert_one_clear_line(result, "already in use", str(port))
+
+
+def test_migrate_and_serve_on_a_database_url(fresh_database):
+    env = {"DATABASE_URL": fresh_database, "RUNDA_DEV": "1"}
+    migrated = runda("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "migration(s) applied" in migrated.stdout
+
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    full_env.update(env, PORT=str(port))
+    server = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=full_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert response.json() == {"status": "ok"}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

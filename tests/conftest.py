@@ -1,0 +1,97 @@
+"""Shared fixtures: one throwaway PostgreSQL database for the whole test session.
+
+Tests run against a real PostgreSQL: the embedded server, started in a temporary
+folder (never the demo's data folder), or the server at TEST_DATABASE_URL. Either
+way a fresh database is created, migrated, and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import httpx
+from litestar import Litestar
+
+from backend import db
+from backend.app import create_app
+from backend.settings import Settings
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """Admin URL of a running PostgreSQL server for this test session."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    with tempfile.TemporaryDirectory(prefix="runda-test-") as folder:
+        with db.embedded_server(Path(folder), database="postgres") as url:
+            yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """URL of a fresh, migrated database, dropped when the session ends."""
+    name = f"runda_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[str]:
+    """The migrated test database with Runda's pool open on it."""
+    db.configure(database_url)
+    await db.start_pool()
+    await db.migrate()
+    try:
+        yield database_url
+    finally:
+        await db.close_pool()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key=secrets.token_urlsafe(32),
+        development=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(database: str, app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, on the test database.
+
+    It runs in the test's own event loop, so the app shares the session's pool; the
+    app's lifespan would only reuse that pool, so it is not run.
+    """
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as test_client:
+        yield test_client
