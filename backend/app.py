@@ -11,11 +11,23 @@ from litestar.exceptions import HTTPException
 from litestar.static_files import create_static_files_router
 
 from backend import db, logs
+from backend.accounts.routes import (
+    AccountController,
+    DevSignInController,
+    InvitationAdminController,
+    InvitationController,
+    SignInController,
+)
+from backend.accounts.store import PostgresStore
+from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
 from backend.settings import Settings
 from backend.system.routes import SystemController
 from backend.web import STATIC_DIR, before_send, error_page, template_config, timing_middleware
 
 log = logging.getLogger("runda")
+
+# Sign-in and invitation endpoints: attempts per minute and client address.
+SIGN_IN_RATE_PER_MINUTE = 30
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -34,15 +46,31 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 async with _pool(url):
                     yield
 
+    handlers = [
+        SystemController,
+        SignInController,
+        InvitationController,
+        AccountController,
+        InvitationAdminController,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", opt={"public": True}),
+    ]
+    if settings.development and settings.listens_on_loopback:
+        # The passkey-less demo sign-in does not exist at all outside development.
+        handlers.append(DevSignInController)
+
     return Litestar(
-        route_handlers=[
-            SystemController,
-            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
-        ],
+        route_handlers=handlers,
         lifespan=[lifespan],
         template_config=template_config(),
         exception_handlers={HTTPException: error_page, Exception: error_page},
-        middleware=[timing_middleware],
+        middleware=[
+            timing_middleware,
+            session_config(settings).middleware,
+            actor_middleware(settings),
+            rate_limit(SIGN_IN_RATE_PER_MINUTE).middleware,
+        ],
+        csrf_config=csrf_config(settings),
+        stores={"sessions": PostgresStore("sessions"), "rate_limit": PostgresStore("rate_limit")},
         before_send=[before_send],
         state={"settings": settings},
         debug=False,

@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
-from backend.accounts.tables import StaffUser
+from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent, StaffUser
 from backend.audit.tables import AuditLog
 from backend.settings import PROJECT_ROOT
 from backend.devices.tables import Article, Device, DeviceCategory
@@ -16,6 +16,10 @@ TABLES = [
     CostBearer,
     CareUnit,
     StaffUser,
+    Passkey,
+    Invitation,
+    SecurityEvent,
+    KeyValue,
     Patient,
     DeviceCategory,
     Article,

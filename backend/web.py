@@ -50,6 +50,7 @@ SECURITY_HEADERS = {
 
 ERROR_TITLES = {
     400: "Felaktig förfrågan",
+    401: "Du behöver logga in",
     403: "Du har inte behörighet",
     404: "Sidan finns inte",
     405: "Det går inte att göra så här",
@@ -109,6 +110,8 @@ def is_htmx(request: Request) -> bool:
 
 def error_page(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 401:
+        return not_signed_in(request)
     if status >= 500:
         log.error("unhandled_error", exc_info=exc, extra={"route": route_of(request.scope)})
     title = ERROR_TITLES.get(status, ERROR_TITLES[400] if status < 500 else ERROR_TITLES[500])
@@ -121,6 +124,14 @@ def error_page(request: Request, exc: Exception) -> Response:
     if detail and not getattr(exc, "swedish", False):
         detail = ""
     return render_error(request, status, title, text, detail, headers)
+
+
+def not_signed_in(request: Request) -> Response:
+    """A page opened without a valid session goes to sign-in; scripts get a plain 401."""
+    wants_page = request.method == "GET" and not is_htmx(request) and "text/html" in request.headers.get("accept", "")
+    if wants_page:
+        return Response(content=b"", status_code=303, headers={"location": "/logga-in"})
+    return render_error(request, 401, "Du behöver logga in", "Din inloggning har gått ut. Logga in igen.", "", {})
 
 
 def render_error(request: Request, status: int, title: str, text: str, detail: str, headers: dict) -> Response:

@@ -1,8 +1,9 @@
-"""Staff users: every person who signs in to Runda."""
+"""Staff users, their passkeys, invitations, and the shared key-value store."""
 
 from enum import Enum
 
-from piccolo.columns import Boolean, Bytea, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Array
 from piccolo.table import Table
 
 from backend.organisations.tables import CareUnit, Organisation
@@ -34,3 +35,53 @@ class StaffUser(Table, tablename="staff_user"):
     user_handle = Bytea()
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # "Sign out everywhere": sessions signed in before this moment are no longer valid.
+    sessions_valid_after = Timestamptz(null=True, default=None)
+
+
+class Passkey(Table, tablename="passkey"):
+    staff_user = ForeignKey(StaffUser)
+    credential_id = Bytea(unique=True)
+    public_key = Bytea()
+    sign_count = BigInt()
+    transports = Array(Varchar(length=20))
+    aaguid = Varchar(length=36)
+    backed_up = Boolean()
+    nickname = Varchar(length=100)
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+
+
+class Invitation(Table, tablename="invitation"):
+    """A one-time link to register a passkey: for a new person, or a new device (recovery)."""
+
+    organisation = ForeignKey(Organisation)
+    token_hash = Bytea(unique=True)  # sha256 of the token; the token itself is only in the link
+    name = Varchar(length=200)
+    role = Varchar(length=20, choices=Role)
+    care_unit = ForeignKey(CareUnit, null=True)
+    staff_user = ForeignKey(StaffUser, null=True)  # set for recovery / another device
+    created_by = ForeignKey(StaffUser, null=True)  # None: created on the command line
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SecurityEvent(Table, tablename="security_event"):
+    """Refused sign-ins worth a person's attention, e.g. a cloned authenticator."""
+
+    organisation = ForeignKey(Organisation, null=True)
+    staff_user = ForeignKey(StaffUser, null=True)
+    kind = Varchar(length=40)
+    detail = Text()
+    at = Timestamptz()
+
+
+class KeyValue(Table, tablename="kv_store"):
+    """Sessions and rate-limit counters, shared by every server process."""
+
+    namespace = Varchar(length=40)
+    key = Varchar(length=200)
+    value = Bytea()
+    expires_at = Timestamptz(null=True, default=None)

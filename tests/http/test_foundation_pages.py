@@ -29,14 +29,14 @@ async def test_wrong_method_is_a_swedish_error_not_a_stack_trace(client):
 
 
 async def test_csp_forbids_inline_script_and_foreign_origins(client):
-    csp = (await client.get("/")).headers["content-security-policy"]
+    csp = (await client.get("/logga-in")).headers["content-security-policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "http" not in csp
 
 
 async def test_vendored_htmx_is_served_from_our_origin(client):
-    page = (await client.get("/")).text
+    page = (await client.get("/logga-in")).text
     match = re.search(r'<script src="(/static/js/vendor/htmx-[\d.]+\.min\.js)"', page)
     assert match, "the base layout loads htmx from /static"
     script = await client.get(match.group(1))
@@ -45,7 +45,7 @@ async def test_vendored_htmx_is_served_from_our_origin(client):
 
 
 async def test_base_layout_has_landmarks_and_a_skip_link(client):
-    page = (await client.get("/")).text
+    page = (await client.get("/logga-in")).text
     assert 'class="skip-link" href="#main"' in page
     assert '<main id="main"' in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page

@@ -1,0 +1,272 @@
+"""Sign-in, invitations, and the person's own passkeys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Response, Template
+
+from backend.accounts import service
+from backend.accounts.service import AccountError, Actor, InvitationUnusable, SignInRefused
+from backend.accounts.tables import ROLE_LABELS, Role
+from backend.auth import STAFF_OVERSIGHT, current_actor, is_loopback, requires, sign_in, signed_in
+from backend.organisations import service as organisations
+from backend.settings import Settings
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+START_PAGES = {
+    Role.technician: "/min-dag",
+    Role.prescriber: "/patienter",
+    Role.coordinator: "/arbetsordrar",
+    Role.admin: "/admin/inbjudningar",
+    Role.consultant: "/konto",
+}
+
+# Roles a coordinator may invite; only an admin invites admins and coordinators.
+INVITABLE = {
+    Role.admin: list(Role),
+    Role.coordinator: [Role.technician, Role.consultant, Role.prescriber],
+}
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state["settings"]
+
+
+def start_page(actor: Actor) -> str:
+    return START_PAGES[actor.role]
+
+
+def _json_error(message: str, status: int = 400) -> Response:
+    return Response({"error": message}, status_code=status)
+
+
+class SignInController(Controller):
+    @get("/", opt={"public": True})
+    async def home(self, request: Request) -> Redirect:
+        actor = request.scope.get("user")
+        return Redirect(start_page(actor) if actor else "/logga-in")
+
+    @get("/logga-in", opt={"public": True})
+    async def sign_in_page(self, request: Request) -> Template | Redirect:
+        actor = request.scope.get("user")
+        if actor:
+            return Redirect(start_page(actor))
+        return Template("accounts/sign_in.html", context={"signed_out": "utloggad" in request.query_params})
+
+    @post("/logga-in/alternativ", opt={"public": True, "rate_limited": True})
+    async def sign_in_options(self, request: Request) -> Response:
+        options, challenge = service.authentication_options(rp_id=settings_of(request).rp_id)
+        request.set_session({**request.session, "challenge": challenge.to_session()})
+        return Response(content=options.encode(), media_type="application/json")
+
+    @post("/logga-in/verifiera", opt={"public": True, "rate_limited": True})
+    async def sign_in_verify(self, request: Request) -> Response:
+        settings = settings_of(request)
+        session = dict(request.session)
+        challenge = service.Challenge.from_session(session.pop("challenge", None))
+        request.set_session(session)  # the challenge is used up, whatever happens next
+        try:
+            credential = service.parse_credential(await request.body())
+            actor = await service.complete_authentication(
+                credential=credential, challenge=challenge, rp_id=settings.rp_id, origin=settings.public_origin
+            )
+        except SignInRefused as exc:
+            return _json_error(exc.message)
+        sign_in(request, actor)
+        return Response({"redirect": start_page(actor)})
+
+    @post("/logga-ut", guards=[signed_in])
+    async def sign_out(self, request: Request) -> Redirect:
+        request.clear_session()
+        return Redirect("/logga-in?utloggad=1")
+
+    @post("/logga-ut/overallt", guards=[signed_in])
+    async def sign_out_everywhere(self, request: Request) -> Redirect:
+        await service.sign_out_everywhere(current_actor(request))
+        request.clear_session()
+        return Redirect("/logga-in?utloggad=1")
+
+
+class InvitationController(Controller):
+    path = "/inbjudan"
+
+    @get("/{token:str}", opt={"public": True, "rate_limited": True})
+    async def invitation_page(self, request: Request, token: FromPath[str]) -> Template:
+        settings = settings_of(request)
+        try:
+            invitation = await service.open_invitation(token)
+        except InvitationUnusable as exc:
+            return Template("accounts/invitation_unusable.html", context={"message": exc.message}, status_code=410)
+        return Template(
+            "accounts/invitation.html",
+            context={"invitation": invitation, "token": token, "dev_sign_in": dev_sign_in_allowed(settings, request)},
+        )
+
+    @post("/{token:str}/alternativ", opt={"public": True, "rate_limited": True})
+    async def registration_options(self, request: Request, token: FromPath[str]) -> Response:
+        try:
+            invitation = await service.open_invitation(token)
+        except InvitationUnusable as exc:
+            return _json_error(exc.message, status=410)
+        options, challenge = await service.registration_options(invitation, rp_id=settings_of(request).rp_id)
+        request.set_session({**request.session, "challenge": challenge.to_session()})
+        return Response(content=options.encode(), media_type="application/json")
+
+    @post("/{token:str}/registrera", opt={"public": True, "rate_limited": True})
+    async def register(self, request: Request, token: FromPath[str]) -> Response:
+        settings = settings_of(request)
+        session = dict(request.session)
+        challenge = service.Challenge.from_session(session.pop("challenge", None))
+        request.set_session(session)
+        try:
+            credential = service.parse_credential(await request.body())
+            actor = await service.complete_registration(
+                token=token, credential=credential, challenge=challenge, rp_id=settings.rp_id,
+                origin=settings.public_origin, nickname=str(credential.get("nickname") or ""),
+            )
+        except InvitationUnusable as exc:
+            return _json_error(exc.message, status=410)
+        except SignInRefused as exc:
+            return _json_error(exc.message)
+        sign_in(request, actor)
+        return Response({"redirect": start_page(actor)})
+
+
+def dev_sign_in_allowed(settings: Settings, request: Request) -> bool:
+    """Development mode, a server on loopback, and a request from loopback: all three."""
+    client = request.client.host if request.client else None
+    return settings.development and settings.listens_on_loopback and is_loopback(client)
+
+
+class DevSignInController(Controller):
+    """Registered only in development on loopback; see dev_sign_in_allowed."""
+
+    path = "/inbjudan"
+
+    @post("/{token:str}/utan-passkey", opt={"public": True, "rate_limited": True})
+    async def sign_in_without_passkey(self, request: Request, token: FromPath[str]) -> Response:
+        if not dev_sign_in_allowed(settings_of(request), request):
+            raise NotFoundException()
+        try:
+            actor = await service.dev_sign_in(token)
+        except InvitationUnusable as exc:
+            return Template("accounts/invitation_unusable.html", context={"message": exc.message}, status_code=410)
+        sign_in(request, actor)
+        return Redirect(start_page(actor))
+
+
+class AccountController(Controller):
+    path = "/konto"
+    guards = [signed_in]
+
+    async def _page(self, request: Request, *, error: AccountError | None = None, link: str | None = None,
+                    notice: str | None = None, status: int = 200) -> Template:
+        actor = current_actor(request)
+        return Template(
+            "accounts/account.html",
+            context={"actor": actor, "passkeys": await service.list_passkeys(actor), "error": error,
+                     "link": link, "notice": notice},
+            status_code=status,
+        )
+
+    @get("/")
+    async def account(self, request: Request) -> Template:
+        return await self._page(request)
+
+    @post("/passkeys/{passkey_id:int}/namn")
+    async def rename(self, request: Request, passkey_id: FromPath[int], data: Form) -> Template:
+        try:
+            await service.rename_passkey(current_actor(request), passkey_id, str(data.get("nickname", "")))
+        except AccountError as exc:
+            return await self._page(request, error=exc, status=400)
+        return await self._page(request, notice="Namnet är ändrat.")
+
+    @post("/passkeys/{passkey_id:int}/ta-bort")
+    async def remove(self, request: Request, passkey_id: FromPath[int]) -> Template:
+        try:
+            await service.remove_passkey(current_actor(request), passkey_id)
+        except AccountError as exc:
+            return await self._page(request, error=exc, status=400)
+        return await self._page(request, notice="Passkeyn är borttagen.")
+
+    @post("/ny-enhet")
+    async def invite_own_device(self, request: Request) -> Template:
+        actor = current_actor(request)
+        token, _ = await service.create_invitation(
+            organisation_id=actor.organisation, name=actor.name, role=actor.role.value,
+            staff_user_id=actor.id, created_by=actor.id, hours=1,
+        )
+        link = f"{settings_of(request).public_origin}/inbjudan/{token}"
+        return await self._page(request, link=link)
+
+
+class InvitationAdminController(Controller):
+    path = "/admin/inbjudningar"
+    guards = [requires(*STAFF_OVERSIGHT)]
+
+    async def _page(self, request: Request, *, form: dict | None = None, error: AccountError | None = None,
+                    link: str | None = None, status: int = 200) -> Template:
+        actor = current_actor(request)
+        return Template(
+            "accounts/invitations.html",
+            context={
+                "actor": actor,
+                "invitations": await service.list_invitations(actor.organisation),
+                "roles": [(r.value, ROLE_LABELS[r]) for r in INVITABLE[actor.role]],
+                "care_units": await organisations.care_units(actor.organisation),
+                "staff": await organisations.staff(actor.organisation),
+                "form": form or {},
+                "error": error,
+                "link": link,
+            },
+            status_code=status,
+        )
+
+    @get("/")
+    async def invitations(self, request: Request) -> Template:
+        return await self._page(request)
+
+    @post("/")
+    async def create(self, request: Request, data: Form) -> Template:
+        actor = current_actor(request)
+        form = {k: str(v) for k, v in data.items() if k != "_csrf_token"}
+        try:
+            staff_user_id = _optional_int(form.get("staff_user"), "staff_user")
+            role = form.get("role", "")
+            if staff_user_id is None and role not in {r.value for r in INVITABLE[actor.role]}:
+                raise AccountError("Välj en roll.", field="role")
+            if staff_user_id is not None:
+                target_role = await organisations.staff_role(actor.organisation, staff_user_id)
+                if target_role is None or target_role not in INVITABLE[actor.role]:
+                    raise AccountError("Du kan inte bjuda in den personen.", field="staff_user")
+            token, _ = await service.create_invitation(
+                organisation_id=actor.organisation, name=form.get("name", ""), role=role,
+                care_unit_id=_optional_int(form.get("care_unit"), "care_unit"),
+                staff_user_id=staff_user_id, created_by=actor.id,
+            )
+        except AccountError as exc:
+            return await self._page(request, form=form, error=exc, status=400)
+        return await self._page(request, link=f"{settings_of(request).public_origin}/inbjudan/{token}")
+
+    @post("/{invitation_id:int}/aterkalla")
+    async def revoke(self, request: Request, invitation_id: FromPath[int]) -> Template:
+        try:
+            await service.revoke_invitation(current_actor(request).organisation, invitation_id)
+        except AccountError as exc:
+            return await self._page(request, error=exc, status=400)
+        return await self._page(request)
+
+
+def _optional_int(value: str | None, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise AccountError("Ogiltigt val.", field=field) from None

@@ -1,0 +1,147 @@
+"""Small, explicit test data: an organisation with a unit, people, patients and devices.
+
+Each test module builds what it needs and removes it again, so tests can share one
+database (and run twice in a row) without seeing each other's rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from backend import db
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class World:
+    organisation: int
+    cost_bearer: int
+    care_unit: int
+    other_care_unit: int
+    category: int
+    article: int
+    staff: dict[str, int] = field(default_factory=dict)
+    patients: list[int] = field(default_factory=list)
+    devices: list[int] = field(default_factory=list)
+
+
+async def make_world(name: str = "Testregionen") -> World:
+    n = next(_counter)
+    slug = f"test-{secrets.token_hex(4)}"
+    org = await db.fetchval(
+        "INSERT INTO organisation (name, slug, phone) VALUES ($1, $2, '021-10 00 00') RETURNING id", name, slug
+    )
+    bearer = await db.fetchval(
+        "INSERT INTO cost_bearer (organisation, name, kind, code) VALUES ($1, 'Testkommun', 'municipality', $2) RETURNING id",
+        org, f"T{n}",
+    )
+    unit = await db.fetchval(
+        "INSERT INTO care_unit (organisation, cost_bearer, name) VALUES ($1, $2, 'Hemsjukvården Test') RETURNING id",
+        org, bearer,
+    )
+    other_unit = await db.fetchval(
+        "INSERT INTO care_unit (organisation, cost_bearer, name) VALUES ($1, $2, 'Vårdcentralen Annan') RETURNING id",
+        org, bearer,
+    )
+    category = await db.fetchval(
+        "INSERT INTO device_category (organisation, code, name, iso_code, fu_interval_days, expected_life_years) "
+        "VALUES ($1, 'powered_wheelchair', 'Elrullstol', '12 23 06', 365, 5) RETURNING id",
+        org,
+    )
+    article = await db.fetchval(
+        "INSERT INTO article (organisation, article_number, name, manufacturer, category) "
+        "VALUES ($1, '100200', 'Permobil M3 Corpus', 'Permobil', $2) RETURNING id",
+        org, category,
+    )
+    world = World(org, bearer, unit, other_unit, category, article)
+    for role in ("technician", "consultant", "prescriber", "coordinator", "admin"):
+        world.staff[role] = await add_staff(world, role)
+    world.staff["other_prescriber"] = await add_staff(world, "prescriber", care_unit=other_unit, name="Olle Annan")
+    world.staff["other_technician"] = await add_staff(world, "technician", name="Tina Annan")
+    return world
+
+
+async def add_staff(world: World, role: str, *, care_unit: int | None = None, name: str | None = None) -> int:
+    if role == "prescriber" and care_unit is None:
+        care_unit = world.care_unit
+    return await db.fetchval(
+        "INSERT INTO staff_user (organisation, name, role, care_unit, user_handle) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        world.organisation, name or f"Test {role}", role, care_unit, secrets.token_bytes(32),
+    )
+
+
+async def add_patient(world: World, *, care_unit: int | None = None, given: str = "Astrid", family: str = "Lindqvist",
+                      street: str = "Björkvägen 12", door_code: str = "1234", phone: str = "070-111 22 33",
+                      protected: bool = False) -> int:
+    n = next(_counter)
+    patient = await db.fetchval(
+        """
+        INSERT INTO patient (organisation, care_unit, cost_bearer, personal_number, given_name, family_name,
+                             birth_year, sex, street, postal_code, city, latitude, longitude, phone, door_code,
+                             protected_identity)
+        VALUES ($1, $2, $3, $4, $5, $6, 1940, 'F', $7, '722 10', 'Västerås', 59.61, 16.55, $8, $9, $10)
+        RETURNING id
+        """,
+        world.organisation, care_unit or world.care_unit, world.cost_bearer, f"1940{n:04d}-{n % 10000:04d}"[:13],
+        given, family, street, phone, door_code, protected,
+    )
+    world.patients.append(patient)
+    return patient
+
+
+async def add_device(world: World, holder: int | None, individnummer: str | None = None) -> int:
+    n = next(_counter)
+    device = await db.fetchval(
+        """
+        INSERT INTO device (organisation, individnummer, serial_number, article, status, holder, owner,
+                            in_service_date, expected_end_of_life, last_fu_date, next_fu_date)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, '2023-03-01', '2028-03-01', '2025-12-01', '2026-12-01')
+        RETURNING id
+        """,
+        world.organisation, individnummer or f"T{n:06d}", f"SN-{n}", world.article,
+        "in_use" if holder else "in_depot", holder, world.cost_bearer,
+    )
+    world.devices.append(device)
+    return device
+
+
+async def add_work_order(world: World, device: int, *, assignee: int | None = None, planned: date | None = None,
+                         type: str = "repair_on_site", status: str = "planned", patient: int | None = None,
+                         position: int = 1, description: str = "Joysticken svarar inte") -> int:
+    n = next(_counter)
+    return await db.fetchval(
+        """
+        INSERT INTO work_order (organisation, number, type, status, channel, device, patient, description, assignee,
+                                planned_date, window_start, window_end, route_position, received_at,
+                                start_due, finish_due)
+        VALUES ($1, $2, $3, $4, 'phone', $5, $6, $7, $8, $9, '08:00', '10:00', $10, $11, $12, $13)
+        RETURNING id
+        """,
+        world.organisation, f"AO-T-{n:06d}", type, status, device, patient, description, assignee, planned,
+        position, datetime.now(timezone.utc), planned, planned,
+    )
+
+
+async def delete_world(world: World) -> None:
+    org = world.organisation
+    for sql in (
+        "DELETE FROM audit_log WHERE organisation = $1",
+        "DELETE FROM security_event WHERE organisation = $1",
+        "DELETE FROM invitation WHERE organisation = $1",
+        "DELETE FROM work_order WHERE organisation = $1",
+        "DELETE FROM passkey WHERE staff_user IN (SELECT id FROM staff_user WHERE organisation = $1)",
+        "DELETE FROM device WHERE organisation = $1",
+        "DELETE FROM checklist_template WHERE category IN (SELECT id FROM device_category WHERE organisation = $1)",
+        "DELETE FROM article WHERE organisation = $1",
+        "DELETE FROM device_category WHERE organisation = $1",
+        "DELETE FROM patient WHERE organisation = $1",
+        "DELETE FROM staff_user WHERE organisation = $1",
+        "DELETE FROM care_unit WHERE organisation = $1",
+        "DELETE FROM cost_bearer WHERE organisation = $1",
+        "DELETE FROM organisation WHERE id = $1",
+    ):
+        await db.execute(sql, org)
