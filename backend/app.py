@@ -19,6 +19,10 @@ from backend.accounts.routes import (
     SignInController,
 )
 from backend.accounts.store import PostgresStore
+from backend.devices.routes import DeviceController
+from backend.patients.routes import PatientController
+from backend.reports.routes import OverviewController
+from backend.workorders.routes import DayController, WorkOrderController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
 from backend.settings import Settings
 from backend.system.routes import SystemController
@@ -52,6 +56,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         InvitationController,
         AccountController,
         InvitationAdminController,
+        PatientController,
+        DeviceController,
+        WorkOrderController,
+        DayController,
+        OverviewController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", opt={"public": True}),
     ]
     if settings.development and settings.listens_on_loopback:
@@ -74,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[before_send],
         state={"settings": settings},
         debug=False,
+        openapi_config=None,  # an HTML app: no public API schema to browse
         logging_config=None,
     )
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.exceptions import HTTPException
+from litestar.exceptions import ClientException, HTTPException
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,6 +72,12 @@ ERROR_TEXTS = {
     429: "Du har gjort för många försök på kort tid. Vänta en stund och försök igen.",
     500: "Ett oväntat fel uppstod. Ingenting du skickade har sparats halvvägs; försök igen om en stund.",
 }
+
+
+class BadInput(ClientException):
+    """A 400 whose detail is Swedish and meant for the person who typed the input."""
+
+    swedish = True
 
 
 def local_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -125,6 +125,7 @@ class InvitationController(Controller):
         challenge = service.Challenge.from_session(session.pop("challenge", None))
         request.set_session(session)
         try:
+            await service.open_invitation(token)  # an unusable invitation says so first
             credential = service.parse_credential(await request.body())
             actor = await service.complete_registration(
                 token=token, credential=credential, challenge=challenge, rp_id=settings.rp_id,

@@ -95,59 +95,58 @@ class Town:
     longitude: float
     spread: float  # standard deviation in degrees of latitude for scattered homes
     weight: float  # share of the municipality's patients
-    postal_prefix: str  # "722" -> postal codes "722 14"
-    postal_range: tuple[int, int]  # the last two digits
+    postal_range: tuple[int, int]  # five-digit postal codes, first and last: 72100 -> "721 00"
     streets: tuple[str, ...] = ()
 
 
 TOWNS: list[Town] = [
-    Town("Västerås", "Västerås", 59.6099, 16.5448, 0.030, 0.86, "72", (1000, 2599), (
+    Town("Västerås", "Västerås", 59.6099, 16.5448, 0.030, 0.86, (72130, 72481), (
         "Vasagatan", "Stora Gatan", "Kopparbergsvägen", "Malmabergsgatan", "Sigurdsgatan",
         "Vallbyvägen", "Skultunavägen", "Bäckbyvägen", "Norrleden", "Oxbacksgatan",
         "Sturegatan", "Karlsgatan", "Emausvägen", "Hammarbygatan", "Pilgatan",
         "Rönnbergagatan", "Djäkneberget", "Viksängsgatan", "Råbyvägen", "Hälla Ringväg",
     )),
-    Town("Skultuna", "Västerås", 59.7166, 16.4255, 0.008, 0.05, "726", (30, 33)),
-    Town("Tillberga", "Västerås", 59.6812, 16.6200, 0.007, 0.04, "725", (96, 97)),
-    Town("Dingtuna", "Västerås", 59.5738, 16.3818, 0.008, 0.03, "725", (95, 95)),
-    Town("Irsta", "Västerås", 59.5956, 16.7021, 0.008, 0.02, "725", (92, 93)),
-    Town("Köping", "Köping", 59.5140, 15.9926, 0.018, 0.86, "731", (30, 43), (
+    Town("Skultuna", "Västerås", 59.7166, 16.4255, 0.008, 0.05, (72630, 72633)),
+    Town("Tillberga", "Västerås", 59.6812, 16.6200, 0.007, 0.04, (72596, 72597)),
+    Town("Dingtuna", "Västerås", 59.5738, 16.3818, 0.008, 0.03, (72595, 72595)),
+    Town("Irsta", "Västerås", 59.5956, 16.7021, 0.008, 0.02, (72592, 72593)),
+    Town("Köping", "Köping", 59.5140, 15.9926, 0.018, 0.86, (73130, 73143), (
         "Östra Långgatan", "Västra Långgatan", "Glasgatan", "Scheelegatan", "Ågatan",
     )),
-    Town("Kolsva", "Köping", 59.6003, 15.8395, 0.008, 0.14, "731", (50, 52)),
-    Town("Sala", "Sala", 59.9199, 16.6066, 0.016, 0.78, "733", (30, 41), (
+    Town("Kolsva", "Köping", 59.6003, 15.8395, 0.008, 0.14, (73150, 73152)),
+    Town("Sala", "Sala", 59.9199, 16.6066, 0.016, 0.78, (73330, 73341), (
         "Rådmansgatan", "Norrby Allé", "Bergmansgatan", "Gruvgatan", "Ekebygatan",
     )),
-    Town("Ransta", "Sala", 59.8054, 16.6179, 0.006, 0.10, "733", (97, 97)),
-    Town("Möklinta", "Sala", 60.0833, 16.5333, 0.010, 0.06, "733", (99, 99)),
-    Town("Västerfärnebo", "Sala", 59.9667, 16.2833, 0.010, 0.06, "733", (96, 96)),
-    Town("Fagersta", "Fagersta", 60.0042, 15.7932, 0.014, 0.92, "737", (30, 43), (
+    Town("Ransta", "Sala", 59.8054, 16.6179, 0.006, 0.10, (73397, 73397)),
+    Town("Möklinta", "Sala", 60.0833, 16.5333, 0.010, 0.06, (73399, 73399)),
+    Town("Västerfärnebo", "Sala", 59.9667, 16.2833, 0.010, 0.06, (73396, 73396)),
+    Town("Fagersta", "Fagersta", 60.0042, 15.7932, 0.014, 0.92, (73730, 73743), (
         "Fårbogatan", "Brogatan", "Västanforsgatan", "Hantverksvägen",
     )),
-    Town("Ängelsberg", "Fagersta", 59.9667, 16.0167, 0.006, 0.08, "737", (91, 91)),
-    Town("Arboga", "Arboga", 59.3939, 15.8388, 0.012, 1.0, "732", (30, 48), (
+    Town("Ängelsberg", "Fagersta", 59.9667, 16.0167, 0.006, 0.08, (73791, 73791)),
+    Town("Arboga", "Arboga", 59.3939, 15.8388, 0.012, 1.0, (73230, 73248), (
         "Västra Storgatan", "Östra Storgatan", "Nygatan", "Kapellgatan", "Jäders bruk",
     )),
-    Town("Hallstahammar", "Hallstahammar", 59.6136, 16.2285, 0.012, 0.82, "734", (30, 40), (
+    Town("Hallstahammar", "Hallstahammar", 59.6136, 16.2285, 0.012, 0.82, (73430, 73440), (
         "Hagvägen", "Kanalvägen", "Strömsholmsvägen", "Sörkvarnsvägen",
     )),
-    Town("Kolbäck", "Hallstahammar", 59.5667, 16.2333, 0.006, 0.18, "734", (50, 52)),
-    Town("Kungsör", "Kungsör", 59.4220, 16.0982, 0.010, 0.85, "736", (30, 37), (
+    Town("Kolbäck", "Hallstahammar", 59.5667, 16.2333, 0.006, 0.18, (73450, 73452)),
+    Town("Kungsör", "Kungsör", 59.4220, 16.0982, 0.010, 0.85, (73630, 73637), (
         "Drottning Kristinas väg", "Kungsgatan", "Malmgatan",
     )),
-    Town("Valskog", "Kungsör", 59.4333, 15.9500, 0.005, 0.15, "736", (91, 91)),
-    Town("Norberg", "Norberg", 60.0656, 15.9245, 0.010, 0.88, "738", (30, 35), (
+    Town("Valskog", "Kungsör", 59.4333, 15.9500, 0.005, 0.15, (73691, 73691)),
+    Town("Norberg", "Norberg", 60.0656, 15.9245, 0.010, 0.88, (73830, 73835), (
         "Kungsgatan", "Malmgatan", "Prästgatan",
     )),
-    Town("Kärrgruvan", "Norberg", 60.0833, 15.9500, 0.005, 0.12, "738", (92, 92)),
-    Town("Skinnskatteberg", "Skinnskatteberg", 59.8298, 15.6926, 0.009, 0.82, "739", (30, 32), (
+    Town("Kärrgruvan", "Norberg", 60.0833, 15.9500, 0.005, 0.12, (73892, 73892)),
+    Town("Skinnskatteberg", "Skinnskatteberg", 59.8298, 15.6926, 0.009, 0.82, (73930, 73932), (
         "Bruksvägen", "Kolarvägen",
     )),
-    Town("Riddarhyttan", "Skinnskatteberg", 59.8167, 15.5500, 0.005, 0.18, "739", (91, 92)),
-    Town("Surahammar", "Surahammar", 59.7105, 16.2178, 0.010, 0.76, "735", (30, 35), (
+    Town("Riddarhyttan", "Skinnskatteberg", 59.8167, 15.5500, 0.005, 0.18, (73991, 73992)),
+    Town("Surahammar", "Surahammar", 59.7105, 16.2178, 0.010, 0.76, (73530, 73535), (
         "Valsverksvägen", "Kyrkvägen",
     )),
-    Town("Virsbo", "Surahammar", 59.8688, 16.0860, 0.006, 0.24, "730", (61, 61)),
+    Town("Virsbo", "Surahammar", 59.8688, 16.0860, 0.006, 0.24, (73061, 73061)),
 ]
 
 # The ten municipalities: name, real municipality code, share of the region's

@@ -1,4 +1,4 @@
-"""Work-order rules: types, service-level clocks and their state."""
+"""Work-order rules: types, service-level clocks and their state; the lists people plan from."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping
 
+from backend import db
 from backend.workdays import add_working_days, working_days_between
 from backend.workorders.tables import WorkOrderStatus, WorkOrderType
 
@@ -96,3 +97,76 @@ SLA_LABELS = {"on_time": "I tid", "due_today": "FÃ¶rfaller idag", "overdue": "FÃ
 
 def repair_within_kpi(received_on: date, completed_on: date) -> bool:
     return working_days_between(received_on, completed_on) <= REPAIR_KPI_WORKING_DAYS
+
+
+# --- lists ---------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+async def order_counts(organisation_id: int) -> list[dict]:
+    """Open work orders by type and status, for the coordinator's board."""
+    rows = await db.fetch(
+        """
+        SELECT type, status, count(*) AS n FROM work_order
+        WHERE organisation = $1 AND status = ANY($2::text[]) GROUP BY type, status
+        """,
+        organisation_id, [s.value for s in OPEN_STATUSES],
+    )
+    return [dict(r) for r in rows]
+
+
+async def open_orders(organisation_id: int, *, status: str | None, type: str | None, page: int,
+                      today: date) -> list[dict]:
+    """Open orders without patient data: the number, device and clocks are enough to plan."""
+    rows = await db.fetch(
+        """
+        SELECT w.id, w.number, w.type, w.status, w.received_at, w.planned_date, w.window_start, w.window_end,
+               w.start_due, w.finish_due, w.started_at, d.individnummer, k.name AS category_name,
+               s.name AS assignee_name
+        FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
+        LEFT JOIN device_category k ON k.id = a.category LEFT JOIN staff_user s ON s.id = w.assignee
+        WHERE w.organisation = $1 AND w.status = ANY($2::text[])
+          AND ($3::text IS NULL OR w.status = $3) AND ($4::text IS NULL OR w.type = $4)
+        ORDER BY coalesce(w.start_due, w.finish_due, w.planned_date) NULLS LAST, w.id
+        LIMIT $5 OFFSET $6
+        """,
+        organisation_id, [s.value for s in OPEN_STATUSES], status, type, PAGE_SIZE, (page - 1) * PAGE_SIZE,
+    )
+    return [_with_labels(dict(r), today) for r in rows]
+
+
+def _with_labels(order: dict, today: date) -> dict:
+    order["type_label"] = TYPE_LABELS[WorkOrderType(order["type"])]
+    order["status_label"] = STATUS_LABELS[WorkOrderStatus(order["status"])]
+    state = sla_state(order["status"], order.get("start_due"), order.get("finish_due"),
+                      order.get("started_at") is not None, today)
+    order["sla"], order["sla_label"] = state, SLA_LABELS[state]
+    return order
+
+
+async def technician_day(actor_id: int, organisation_id: int, day: date, today: date) -> list[dict]:
+    """The technician's visits on `day` in planned order, with what is needed at the door."""
+    rows = await db.fetch(
+        """
+        SELECT w.id, w.number, w.type, w.status, w.description, w.planned_date, w.window_start, w.window_end,
+               w.start_due, w.finish_due, w.started_at, w.patient,
+               d.individnummer, k.name AS category_name, a.name AS article_name,
+               p.given_name, p.family_name, p.street, p.postal_code, p.city, p.phone, p.door_code,
+               p.access_notes, p.protected_identity
+        FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
+        LEFT JOIN device_category k ON k.id = a.category LEFT JOIN patient p ON p.id = w.patient
+        WHERE w.assignee = $1 AND w.organisation = $2 AND w.planned_date = $3 AND w.status <> 'cancelled'
+        ORDER BY w.route_position NULLS LAST, w.window_start, w.id
+        """,
+        actor_id, organisation_id, day,
+    )
+    visits = []
+    for row in rows:
+        visit = _with_labels(dict(row), today)
+        if visit["protected_identity"]:
+            # skyddade personuppgifter: no address, door code or notes in a list.
+            for key in ("street", "postal_code", "city", "door_code", "access_notes"):
+                visit[key] = None
+        visits.append(visit)
+    return visits

@@ -1,0 +1,35 @@
+"""Finding a device by its individnummer, and its card."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from backend.auth import current_actor, signed_in
+from backend.devices import service
+
+
+class DeviceController(Controller):
+    path = "/enheter"
+    guards = [signed_in]
+
+    @get("/")
+    async def find(self, individnummer: str | None = None) -> Template | Redirect:
+        if individnummer:
+            wanted = service.normalise_individnummer(individnummer)
+            if wanted.isalnum() and len(wanted) <= 20:
+                return Redirect(f"/enheter/{wanted}")
+            return Template("devices/find.html", context={"query": individnummer,
+                            "error": "Ett individnummer består av bokstäver och siffror, till exempel A123456."},
+                            status_code=400)
+        return Template("devices/find.html", context={"query": "", "error": None})
+
+    @get("/{individnummer:str}")
+    async def card(self, request: Request, individnummer: FromPath[str]) -> Template:
+        try:
+            card = await service.device_card(current_actor(request), individnummer)
+        except service.DeviceNotFound:
+            raise NotFoundException() from None
+        return Template("devices/card.html", context=card)

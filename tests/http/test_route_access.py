@@ -1,0 +1,121 @@
+"""Every route × every role: who gets in, who is refused, and how.
+
+A route added without a row here fails `test_every_route_is_in_the_access_table`,
+so nobody can add a page without deciding who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from tests.support.factories import add_device, add_patient, add_work_order, delete_world, make_world
+from tests.support.http import new_client, post_form, signed_in_client
+
+ROLES = ["anonymous", "technician", "consultant", "prescriber", "coordinator", "admin"]
+
+# (method, path template) -> concrete path (with {placeholders} from the world), expected status per role.
+# 303 for anonymous page requests is the redirect to /logga-in.
+ACCESS = {
+    ("GET", "/"): ("/", dict(anonymous=302, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
+    ("GET", "/healthz"): ("/healthz", dict.fromkeys(ROLES, 200)),
+    ("GET", "/logga-in"): ("/logga-in", dict(anonymous=200, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
+    ("POST", "/logga-in/alternativ"): ("/logga-in/alternativ", dict.fromkeys(ROLES, 201)),
+    ("POST", "/logga-in/verifiera"): ("/logga-in/verifiera", dict.fromkeys(ROLES, 400)),
+    ("POST", "/logga-ut"): ("/logga-ut", dict(anonymous=401, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
+    ("POST", "/logga-ut/overallt"): ("/logga-ut/overallt", dict(anonymous=401, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
+    ("GET", "/inbjudan/{token:str}"): ("/inbjudan/unknown-token", dict.fromkeys(ROLES, 410)),
+    ("POST", "/inbjudan/{token:str}/alternativ"): ("/inbjudan/unknown-token/alternativ", dict.fromkeys(ROLES, 410)),
+    ("POST", "/inbjudan/{token:str}/registrera"): ("/inbjudan/unknown-token/registrera", dict.fromkeys(ROLES, 410)),
+    ("GET", "/konto"): ("/konto", dict(anonymous=303, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("POST", "/konto/passkeys/{passkey_id:int}/namn"): ("/konto/passkeys/0/namn", dict(anonymous=401, technician=400, consultant=400, prescriber=400, coordinator=400, admin=400)),
+    ("POST", "/konto/passkeys/{passkey_id:int}/ta-bort"): ("/konto/passkeys/0/ta-bort", dict(anonymous=401, technician=400, consultant=400, prescriber=400, coordinator=400, admin=400)),
+    ("POST", "/konto/ny-enhet"): ("/konto/ny-enhet", dict(anonymous=401, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/admin/inbjudningar"): ("/admin/inbjudningar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("POST", "/admin/inbjudningar"): ("/admin/inbjudningar", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
+    ("POST", "/admin/inbjudningar/{invitation_id:int}/aterkalla"): ("/admin/inbjudningar/0/aterkalla", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
+    ("GET", "/patienter"): ("/patienter", dict(anonymous=303, technician=403, consultant=403, prescriber=200, coordinator=200, admin=200)),
+    ("POST", "/patienter/sok"): ("/patienter/sok", dict(anonymous=401, technician=403, consultant=403, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/patienter/{patient_id:int}"): ("/patienter/{patient}", dict(anonymous=303, technician=200, consultant=403, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/enheter"): ("/enheter", dict(anonymous=303, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/enheter/{individnummer:str}"): ("/enheter/{device}", dict(anonymous=303, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/arbetsordrar"): ("/arbetsordrar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/min-dag"): ("/min-dag", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    ("GET", "/oversikt"): ("/oversikt", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+}
+
+# Routes that exist only in some configurations, or are static files, are covered elsewhere.
+COVERED_ELSEWHERE = {
+    ("POST", "/inbjudan/{token:str}/utan-passkey"),  # tests/http/test_sign_in.py: dev only
+    ("GET", "/static/{file_path:path}"),  # tests/http/test_foundation_pages.py
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for method in route.methods - {"OPTIONS", "HEAD"}:
+                found.add((method, route.path.rstrip("/") or "/"))
+        else:
+            found.add(("GET", route.path))
+    return found
+
+
+def test_every_route_is_in_the_access_table(app):
+    missing = app_routes(app) - set(ACCESS) - COVERED_ELSEWHERE
+    assert not missing, f"routes without an access rule in this table: {sorted(missing)}"
+    stale = set(ACCESS) - app_routes(app)
+    assert not stale, f"rows for routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_route_declares_who_may_use_it(app):
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if set(getattr(handler, "http_methods", ())) == {"OPTIONS"}:
+                continue  # Litestar's automatic CORS preflight answer
+            guarded = any(True for layer in handler.ownership_layers for _ in (layer.guards or []))
+            assert guarded or handler.opt.get("public"), f"{route.path}: no guard and not marked public"
+
+
+@pytest.fixture(scope="module")
+async def world(database):
+    world = await make_world()
+    patient = await add_patient(world)
+    device = await add_device(world, holder=patient, individnummer="R000001")
+    await add_work_order(world, device, assignee=world.staff["technician"], patient=patient)
+    world.paths = {"patient": str(patient), "device": "R000001"}
+    yield world
+    await delete_world(world)
+
+
+@pytest.fixture(scope="module")
+async def clients(app, world):
+    clients = {"anonymous": new_client(app)}
+    for role in ROLES[1:]:
+        clients[role] = await signed_in_client(app, world.organisation, world.staff[role])
+    yield clients
+    for client in clients.values():
+        await client.aclose()
+
+
+SIGN_OUT = {("POST", "/logga-ut"), ("POST", "/logga-ut/overallt")}
+
+
+async def request(client, method, url):
+    return await client.get(url) if method == "GET" else await post_form(client, url)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_access_by_role(app, clients, world, role):
+    failures = []
+    # Sign-out routes run last: "sign out everywhere" also ends the shared client's session.
+    for (method, template), (path, expected) in sorted(ACCESS.items(), key=lambda item: (item[0] in SIGN_OUT, item[0])):
+        client = clients[role]
+        if (method, template) in SIGN_OUT and role != "anonymous":
+            # Signing out ends the session: each gets a freshly signed-in browser of its own.
+            client = await signed_in_client(app, world.organisation, world.staff[role])
+        response = await request(client, method, path.format(**world.paths))
+        if response.status_code != expected[role]:
+            failures.append(f"{method} {path}: expected {expected[role]}, got {response.status_code}")
+    assert not failures, "\n".join(failures)
