@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from backend import db
+from backend.accounts.tables import ROLE_LABELS, Role
 from backend.settings import ConfigError, Settings
 
 
@@ -72,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database holds data")
     demo.set_defaults(run=cmd_demo)
+
+    invite = sub.add_parser("invite", help="print a one-time invitation link to register a passkey")
+    invite.add_argument("--role", choices=[r.value for r in Role])
+    invite.add_argument("--name", help="the person's name (for a new person)")
+    invite.add_argument("--care-unit", type=int, help="care unit id (prescribers)")
+    invite.add_argument("--staff-user", type=int, help="an existing person's id: a new passkey (recovery)")
+    invite.add_argument("--organisation", help="organisation slug (default: the only one)")
+    invite.add_argument("--hours", type=int, default=72)
+    invite.set_defaults(run=cmd_invite)
 
     dev = sub.add_parser("dev", help="migrate, load the demo if empty, print sign-in links and serve")
     dev.add_argument("--scale", type=_scale, default=1.0)
@@ -150,10 +160,71 @@ def cmd_dev(args: argparse.Namespace) -> None:
         _serve(settings, workers=1, url=url)
 
 
+def cmd_invite(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    if args.staff_user is None and not (args.role and args.name):
+        raise CommandError("give --role and --name for a new person, or --staff-user for a new passkey")
+
+    async def work() -> str:
+        from backend.accounts.service import AccountError, create_invitation
+
+        organisation = await _organisation(args.organisation)
+        try:
+            token, _ = await create_invitation(
+                organisation_id=organisation, name=args.name or "", role=args.role or "",
+                care_unit_id=args.care_unit, staff_user_id=args.staff_user, hours=args.hours,
+            )
+        except AccountError as exc:
+            raise CommandError(f"{exc.message} ({exc.field})") from None
+        return f"{settings.public_origin}/inbjudan/{token}"
+
+    with database(settings) as url:
+        print(_run_with_pool(url, work))
+
+
+async def _organisation(slug: str | None) -> int:
+    rows = await db.fetch("SELECT id, slug FROM organisation ORDER BY id")
+    if slug:
+        rows = [r for r in rows if r["slug"] == slug]
+    if not rows:
+        raise CommandError("no such organisation" if slug else "the database has no organisation; run `runda demo`")
+    if len(rows) > 1:
+        raise CommandError("several organisations: choose one with --organisation SLUG")
+    return rows[0]["id"]
+
+
 def _print_sign_in(url: str, settings: Settings) -> None:
+    """One invitation link per role, for the demo region's first person in each."""
+
+    async def work() -> list[tuple[str, str, str]]:
+        from backend.accounts.service import create_invitation
+
+        rows = await db.fetch(
+            """
+            SELECT DISTINCT ON (role) id, organisation, name, role FROM staff_user
+            WHERE active ORDER BY role, id
+            """
+        )
+        links = []
+        for row in rows:
+            token, _ = await create_invitation(
+                organisation_id=row["organisation"], name=row["name"], role=row["role"], staff_user_id=row["id"]
+            )
+            links.append((ROLE_LABELS[Role(row["role"])], row["name"], f"{settings.public_origin}/inbjudan/{token}"))
+        return links
+
+    order = [ROLE_LABELS[r] for r in Role]
+    links = sorted(_run_with_pool(url, work), key=lambda link: order.index(link[0]))
     print()
-    print(f"Runda is running at {settings.public_origin}")
+    print(f"Runda is running at {settings.public_origin}  (Ctrl-C stops it)")
     print()
+    print("Sign in: open a link below, create a passkey on this device (or, on a computer without")
+    print("one, choose \"Fortsätt utan passkey (endast utveckling)\"). Each link works once, for 72 hours;")
+    print("restarting `make run` prints new ones.")
+    print()
+    for label, name, link in links:
+        print(f"  {label:<14} {name:<24} {link}")
+    print(flush=True)
 
 
 def _check_port(host: str, port: int) -> None:

@@ -6,6 +6,16 @@ from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent
 from backend.audit.tables import AuditLog
 from backend.settings import PROJECT_ROOT
 from backend.devices.tables import Article, Device, DeviceCategory
+from backend.fittings.tables import (
+    AvailabilityException,
+    AvailabilityTemplate,
+    BookingEvent,
+    CalendarFeedToken,
+    FittingBooking,
+    FittingResource,
+    ProductArea,
+    ResourceHold,
+)
 from backend.maintenance.tables import ChecklistTemplate
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
 from backend.patients.tables import Patient
@@ -27,6 +37,14 @@ TABLES = [
     ChecklistTemplate,
     WorkOrder,
     AuditLog,
+    ProductArea,
+    FittingResource,
+    AvailabilityTemplate,
+    AvailabilityException,
+    FittingBooking,
+    ResourceHold,
+    BookingEvent,
+    CalendarFeedToken,
 ]
 
 APP_CONFIG = AppConfig(

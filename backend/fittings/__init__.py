@@ -1,0 +1,1 @@
+"""Fittings (utprovningar): consultants' availability, bookings for patients, calendar feeds."""

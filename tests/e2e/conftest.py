@@ -1,0 +1,100 @@
+"""End-to-end fixtures: a real Runda server process and Debian's headless Chromium.
+
+The server runs `runda serve` against the test session's database, so the browser
+exercises exactly what production runs. Chromium comes from Debian (`make test`
+installs it); without it these tests are skipped locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from typing import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM:
+        return
+    if os.environ.get("CI") == "true":
+        raise pytest.UsageError("chromium is required for the browser tests in CI (apt-get install chromium)")
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed")
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, database) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"RUNDA_DEV"}}
+    env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(32), PORT=str(port), HOST="127.0.0.1",
+               PUBLIC_ORIGIN=f"http://localhost:{port}", LOG_LEVEL="WARNING")
+    process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not start in 30 s")
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(locale="sv-SE", viewport={"width": 360, "height": 740})
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+async def add_virtual_authenticator(page) -> str:
+    """A platform passkey authenticator with user verification, via the DevTools Protocol."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    result = await cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    page.runda_cdp = cdp
+    return result["authenticatorId"]
