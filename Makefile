@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCALE  ?= 1
 
-.PHONY: run test bench install install-test browser clean
+.PHONY: run test bench install install-test browser wrk clean
 
 run: install
 	RUNDA_DEV=1 $(BIN)/runda dev --scale $(SCALE)
@@ -14,7 +14,7 @@ run: install
 test: install-test browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install-test
+bench: install-test wrk
 	$(BIN)/python -m tests.load.bench --scale $(SCALE)
 
 install: $(VENV)/.installed
@@ -47,6 +47,12 @@ browser:
 		if [ "$$CI" = "true" ]; then echo "chromium is missing and could not be installed" >&2; exit 1; fi; \
 		echo "chromium is not installed: browser tests will be skipped (install Debian's chromium)"; \
 	fi
+
+# The benchmark's load generator, from Debian.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache

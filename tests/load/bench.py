@@ -1,0 +1,216 @@
+"""`make bench`: load against the real server on demo data, beside a no-database baseline.
+
+Starts `runda serve` on its own embedded database (.runda/bench, loaded once per scale),
+signs in as the demo technician, and drives each scenario with wrk. The server (and
+its PostgreSQL) run pinned to core 0 and wrk to core 1 where `taskset` is available.
+Every figure is printed beside the baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+LUA_REPORT = """
+done = function(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  io.write(string.format("RESULT requests=%d seconds=%.3f rps=%.1f p50=%.2f p95=%.2f p99=%.2f errors=%d non2xx=%d\\n",
+    summary.requests, seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    what: str
+    rps: float
+    p50: float
+    p95: float
+    p99: float
+    requests: int
+    errors: int
+    non2xx: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pinned(core: int, command: list[str]) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(core), *command]
+    return command
+
+
+def runda(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "backend", *args], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"bench: `runda {' '.join(args)}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def wait_until_up(base: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"bench: the server exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    sys.exit("bench: the server did not start within 60 s")
+
+
+def sign_in_as(base: str, link: str) -> str:
+    """A session cookie header for the person the invitation is for (development sign-in)."""
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        token = link.rsplit("/", 1)[1]
+        client.get(f"/inbjudan/{token}")
+        response = client.post(f"/inbjudan/{token}/utan-passkey", data={"_csrf_token": client.cookies["runda_csrf"]})
+        if response.status_code not in (302, 303):
+            sys.exit(f"bench: development sign-in failed with {response.status_code}")
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def run_wrk(name: str, what: str, base: str, script: str, *, cookie: str | None, duration: int,
+            connections: int) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + LUA_REPORT)
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{duration}s", "-s", lua.name]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(pinned(1, command + [base]), capture_output=True, text=True).stdout
+    os.unlink(lua.name)
+    match = re.search(r"RESULT (.*)", output)
+    if not match:
+        sys.exit(f"bench: wrk gave no result for {name}:\n{output}")
+    values = dict(item.split("=") for item in match.group(1).split())
+    return Result(name, what, float(values["rps"]), float(values["p50"]), float(values["p95"]), float(values["p99"]),
+                  int(values["requests"]), int(values["errors"]), int(values["non2xx"]))
+
+
+def paths_script(paths: list[str]) -> str:
+    quoted = ",".join(f'"{p}"' for p in paths)
+    return f"""
+local paths = {{{quoted}}}
+math.randomseed(1)
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Runda load benchmark")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--connections", type=int, default=50, help="concurrent users")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench: wrk is not installed (apt-get install wrk)")
+
+    data_dir = ROOT / ".runda" / f"bench-scale-{args.scale:g}"
+    port = free_port()
+    env = dict(os.environ)
+    env.update(RUNDA_DEV="1", RUNDA_DATA_DIR=str(data_dir), PORT=str(port), HOST="127.0.0.1",
+               PUBLIC_ORIGIN=f"http://localhost:{port}", LOG_LEVEL="WARNING")
+    base = f"http://localhost:{port}"
+
+    from backend import db
+
+    # PostgreSQL inherits this process's core while it starts: it shares core 0 with the server.
+    all_cores = os.sched_getaffinity(0)
+    if len(all_cores) > 1:
+        os.sched_setaffinity(0, {min(all_cores)})
+    with db.embedded_server(data_dir) as url:
+        os.sched_setaffinity(0, all_cores)
+        env["DATABASE_URL"] = url
+        print(f"bench: preparing the demo region at scale {args.scale:g} in {data_dir.relative_to(ROOT)} ...",
+              flush=True)
+        runda(env, "migrate")
+        runda(env, "demo", "--scale", str(args.scale), "--if-empty")
+        server = subprocess.Popen(pinned(0, [sys.executable, "-m", "backend", "serve", "--workers", "1"]), env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until_up(base, server)
+            results = scenarios(env, base, args)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    report(results, args)
+
+
+def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[Result]:
+    from backend import db
+    from backend.cli import _run_with_pool
+
+    async def facts() -> dict:
+        technician = await db.fetchval("SELECT min(id) FROM staff_user WHERE role = 'technician'")
+        rng = random.Random(1)
+        devices = [r["individnummer"] for r in await db.fetch(
+            "SELECT individnummer FROM device ORDER BY id")]
+        return {"technician": technician, "devices": rng.sample(devices, min(2000, len(devices)))}
+
+    found = _run_with_pool(env["DATABASE_URL"], facts)
+    link = runda(env, "invite", "--staff-user", str(found["technician"])).strip()
+    cookie = sign_in_as(base, link)
+
+    common = dict(duration=args.duration, connections=args.connections)
+    plan = [
+        ("baseline", "GET /logga-in: full middleware and template, no database", paths_script(["/logga-in"]), None),
+        ("device card", "GET /enheter/<random of 2000 devices>: device, history, scope check",
+         paths_script([f"/enheter/{d}" for d in found["devices"]]), cookie),
+        ("technician day", "GET /min-dag: today's visits with patients, audit rows written",
+         paths_script(["/min-dag"]), cookie),
+    ]
+    results = []
+    for name, what, script, with_cookie in plan:
+        print(f"bench: {name} for {args.duration} s with {args.connections} connections ...", flush=True)
+        results.append(run_wrk(name, what, base, script, cookie=with_cookie, **common))
+    return results
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    baseline = results[0]
+    print()
+    print(f"Runda benchmark: scale {args.scale:g}, {args.connections} concurrent connections, "
+          f"{args.duration} s per scenario, 1 server worker (+PostgreSQL) on core 0, wrk on core 1")
+    print()
+    print(f"{'scenario':<16}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}  vs baseline (req/s, p95)")
+    for r in results:
+        ratio = f"{r.rps / baseline.rps:.2f}x, {r.p95 / baseline.p95:.2f}x" if r is not baseline else "-"
+        print(f"{r.name:<16}{r.rps:>9.0f}{r.p50:>9.1f}{r.p95:>9.1f}{r.p99:>9.1f}{r.errors + r.non2xx:>8}  {ratio}")
+    print()
+    for r in results:
+        print(f"  {r.name}: {r.what}")
+    print()
+    print("Budget (ARCHITECTURE.md): daily pages p95 < 50 ms with 50 concurrent users on 2 cores.")
+    failed = [r.name for r in results if r.errors or r.non2xx]
+    if failed:
+        sys.exit(f"bench: errors or non-2xx answers in: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
