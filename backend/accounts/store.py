@@ -45,16 +45,27 @@ class PostgresStore(NamespacedStore):
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         seconds = _seconds(renew_for)
-        if seconds is not None:
-            return await db.fetchval(
-                """
+        if seconds is None:
+            return await self._get(key)
+        # Renewing on every request would make every page view a write; a session's
+        # idle expiry is pushed forward at most once a minute instead.
+        return await db.fetchval(
+            """
+            WITH renewed AS (
                 UPDATE kv_store SET expires_at = now() + make_interval(secs => $3::float8)
                 WHERE namespace = $1 AND key = $2 AND expires_at > now()
+                  AND expires_at < now() + make_interval(secs => $3::float8 - 60)
                 RETURNING value
-                """,
-                self.namespace, key, seconds,
-            ) or await self._get(key)
-        return await self._get(key)
+            )
+            SELECT value FROM renewed
+            UNION ALL
+            SELECT value FROM kv_store
+            WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > now())
+              AND NOT EXISTS (SELECT 1 FROM renewed)
+            LIMIT 1
+            """,
+            self.namespace, key, seconds,
+        )
 
     async def _get(self, key: str) -> bytes | None:
         return await db.fetchval(

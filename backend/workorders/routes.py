@@ -56,7 +56,8 @@ class DayController(Controller):
         actor = current_actor(request)
         visits = await service.technician_day(actor.id, actor.organisation, day, current)
         await record_patient_reads(actor, [v["patient"] for v in visits if v["patient"]], "day_list")
+        upcoming = None if visits else await service.next_day_with_visits(actor.id, day)
         return Template("workorders/day.html", context={
-            "visits": visits, "day": day, "today": current,
+            "visits": visits, "day": day, "today": current, "upcoming": upcoming,
             "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
         })

@@ -170,3 +170,11 @@ async def technician_day(actor_id: int, organisation_id: int, day: date, today: 
                 visit[key] = None
         visits.append(visit)
     return visits
+
+
+async def next_day_with_visits(actor_id: int, after: date) -> date | None:
+    return await db.fetchval(
+        "SELECT min(planned_date) FROM work_order WHERE assignee = $1 AND planned_date > $2 "
+        "AND status <> 'cancelled'",
+        actor_id, after,
+    )

@@ -97,3 +97,16 @@ async def test_bad_day_is_a_swedish_400(app, worlds):
     response = await client.get("/min-dag?dag=igår")
     assert response.status_code == 400 and "2026-03-01" in response.text
     await client.aclose()
+
+
+async def test_an_empty_day_points_to_the_next_day_with_visits(app, worlds):
+    home, _ = worlds
+    client = await signed_in_client(app, home.organisation, home.staff["technician"])
+    today = datetime.now(STOCKHOLM).date()
+    from datetime import timedelta
+
+    earlier = (today - timedelta(days=3)).isoformat()
+    page = await client.get(f"/min-dag?dag={earlier}")
+    assert "Inga besök planerade" in page.text
+    assert f"Nästa dag med besök: {today.isoformat()}" in page.text
+    await client.aclose()

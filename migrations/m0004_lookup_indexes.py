@@ -1,0 +1,25 @@
+"""Indexes for the scope checks and lists that run on every page view."""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+ID = "2026-11-22T15:00:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "lookup indexes"
+
+SQL = """
+CREATE INDEX work_order_patient ON work_order (patient, assignee) WHERE patient IS NOT NULL;
+CREATE INDEX work_order_open_due ON work_order (organisation, coalesce(start_due, finish_due, planned_date), id)
+    WHERE status IN ('new', 'planned', 'in_progress', 'paused', 'not_completed');
+"""
+
+
+async def forwards():
+    from backend import db
+
+    manager = MigrationManager(migration_id=ID, app_name="runda", description=DESCRIPTION)
+
+    async def run():
+        await db.execute(SQL)
+
+    manager.add_raw(run)
+    return manager
