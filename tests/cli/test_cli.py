@@ -114,3 +114,51 @@ def test_migrate_and_serve_on_a_database_url(fresh_database):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_demo_loads_into_a_database_url_and_refuses_a_second_time(fresh_database):
+    env = {"DATABASE_URL": fresh_database, "RUNDA_DEV": "1"}
+    assert runda("migrate", env=env).returncode == 0
+    loaded = runda("demo", "--scale", "0.01", env=env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "demo loaded" in loaded.stdout and "devices" in loaded.stdout  # progress is shown
+    assert "already holds data" in runda("demo", "--scale", "0.01", "--if-empty", env=env).stdout
+    assert_one_clear_line(runda("demo", "--scale", "0.01", env=env), "already holds data")
+    invited = runda("invite", "--role", "technician", "--name", "Nina Ny", env=env)
+    assert invited.returncode == 0 and "/inbjudan/" in invited.stdout
+
+
+def _postgres_processes(data_dir: str) -> list[str]:
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,stat,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "postgres" in line and data_dir in line and " Z" not in line]
+
+
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_stopping_the_server_stops_the_embedded_postgresql(tmp_path, stop_signal):
+    import signal
+
+    data_dir = str(tmp_path / "data")
+    env = {"RUNDA_DEV": "1", "RUNDA_DATA_DIR": data_dir}
+    assert runda("migrate", env=env).returncode == 0
+    assert not _postgres_processes(data_dir), "migrate left the server running"
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    full_env.update(env, PORT=str(port))
+    server = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=full_env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+        time.sleep(0.2)
+    assert _postgres_processes(data_dir)
+    server.send_signal(getattr(signal, stop_signal))
+    server.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _postgres_processes(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _postgres_processes(data_dir), "PostgreSQL still running after the server stopped"
