@@ -20,6 +20,14 @@ from backend.accounts.routes import (
 )
 from backend.accounts.store import PostgresStore
 from backend.devices.routes import DeviceController
+from backend.fittings.routes import (
+    AvailabilityController,
+    BookingFlowController,
+    CalendarFeedController,
+    FittingController,
+    PublicFeedController,
+    ServiceLevelController,
+)
 from backend.patients.routes import PatientController
 from backend.reports.routes import OverviewController
 from backend.workorders.routes import DayController, WorkOrderController
@@ -61,6 +69,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         WorkOrderController,
         DayController,
         OverviewController,
+        FittingController,
+        BookingFlowController,
+        AvailabilityController,
+        CalendarFeedController,
+        PublicFeedController,
+        ServiceLevelController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", opt={"public": True}),
     ]
     if settings.development and settings.listens_on_loopback:

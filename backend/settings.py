@@ -21,6 +21,19 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -33,6 +46,9 @@ class Settings:
     log_level: str = "INFO"
     session_idle_minutes: int = 60 * 10
     session_absolute_hours: int = 24 * 7
+    # Fittings: how soon a time may be booked, and how far ahead.
+    fitting_min_notice_hours: int = 24
+    fitting_horizon_days: int = 90
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,6 +73,8 @@ class Settings:
             raise ConfigError(f"PUBLIC_ORIGIN must look like https://runda.example.se, got {origin!r}")
         if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1"}:
             raise ConfigError("PUBLIC_ORIGIN must use https unless it is localhost")
+        min_notice = _int_setting(env, "FITTING_MIN_NOTICE_HOURS", 24, 0, 24 * 30)
+        horizon = _int_setting(env, "FITTING_HORIZON_DAYS", 90, 1, 730)
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             secret_key=secret,
@@ -66,6 +84,8 @@ class Settings:
             development=development,
             data_dir=Path(env["RUNDA_DATA_DIR"]) if env.get("RUNDA_DATA_DIR") else PROJECT_ROOT / ".runda",
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            fitting_min_notice_hours=min_notice,
+            fitting_horizon_days=horizon,
         )
 
     @property

@@ -24,7 +24,7 @@ START_PAGES = {
     Role.prescriber: "/patienter",
     Role.coordinator: "/arbetsordrar",
     Role.admin: "/admin/inbjudningar",
-    Role.consultant: "/konto",
+    Role.consultant: "/utprovningar",
 }
 
 # Roles a coordinator may invite; only an admin invites admins and coordinators.

@@ -23,6 +23,7 @@ import holidays
 
 from backend import db
 from backend.demo import catalogue as C
+from backend.demo.fittings import build_fittings, load_fittings
 from backend.demo import names as N
 from backend.piccolo_conf import DB
 from backend.workorders.service import clocks_for
@@ -1099,7 +1100,10 @@ async def load_demo(
     """Generate the demo region and load it in one transaction; nothing stays on failure."""
     _check_scale(scale)
     started = time.perf_counter()
+    today = today or datetime.now(TZ).date()
     region = build_region(scale, seed, today, progress)
+    fittings = build_fittings(region, seed, today, scale,
+                              WorkCalendar(today - timedelta(days=800), today + timedelta(days=200)))
     counts: dict[str, int] = {}
     async with DB.transaction():
         async with db.connection() as conn:
@@ -1126,6 +1130,8 @@ async def load_demo(
                     await conn.copy_records_to_table(table, records=chunk, columns=all_columns)
                     progress(f"{label} {start + len(chunk)}/{len(records)}")
                 counts[table] = len(records)
+            counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
+            progress(f"fitting bookings {counts['fitting_booking']}")
     seconds = time.perf_counter() - started
     progress(f"done in {seconds:.1f} s")
     return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from backend.auth import current_actor, signed_in
@@ -16,7 +16,7 @@ class DeviceController(Controller):
     guards = [signed_in]
 
     @get("/")
-    async def find(self, individnummer: str | None = None) -> Template | Redirect:
+    async def find(self, individnummer: FromQuery[str | None] = None) -> Template | Redirect:
         if individnummer:
             wanted = service.normalise_individnummer(individnummer)
             if wanted.isalnum() and len(wanted) <= 20:

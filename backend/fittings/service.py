@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 import asyncpg
 
 from backend import db
+from backend.accounts.service import Actor
+from backend.audit.service import record_patient_reads
 from backend.fittings.availability import (
     DEFAULT_HORIZON_DAYS,
     DEFAULT_MIN_NOTICE_HOURS,
@@ -71,7 +73,8 @@ __all__ = [
     "calendar_feed", "cancel_fitting", "create_feed_token", "end_template", "ensure_default_product_areas",
     "find_slots", "fitting_service_level", "fitting_target_days", "get_booking", "is_public_holiday", "local_date", "local_to_utc",
     "list_product_areas", "list_templates", "may_change", "publish_template", "reschedule_fitting",
-    "revoke_feed_token", "staff_user_for_feed_token",
+    "revoke_feed_token", "staff_user_for_feed_token", "ExceptionInfo", "PatientBrief", "booking_patients",
+    "actor_may_change", "get_template", "list_consultants", "may_view", "list_exceptions", "list_resources", "remove_exception",
 ]
 
 
@@ -212,6 +215,120 @@ async def add_exception_days(
     return await add_exception(
         organisation_id=organisation_id, consultant_id=consultant_id,
         starts_at=starts_at, ends_at=ends_at, reason=reason,
+    )
+
+
+@dataclass(frozen=True)
+class ExceptionInfo:
+    id: int
+    consultant_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+    @property
+    def first_day(self) -> date:
+        return local_date(self.starts_at)
+
+    @property
+    def last_day(self) -> date:
+        """The last Stockholm day it covers (the end is exclusive)."""
+        return local_date(self.ends_at - timedelta(microseconds=1))
+
+
+async def list_exceptions(consultant_id: int, *, since: datetime | None = None) -> list[ExceptionInfo]:
+    """A consultant's absences, those still running or to come when `since` is given."""
+    rows = await db.fetch(
+        "SELECT id, consultant, starts_at, ends_at, reason FROM availability_exception "
+        "WHERE consultant = $1 AND ($2::timestamptz IS NULL OR ends_at > $2) ORDER BY starts_at",
+        consultant_id, since,
+    )
+    return [ExceptionInfo(r["id"], r["consultant"], r["starts_at"], r["ends_at"], r["reason"]) for r in rows]
+
+
+async def remove_exception(organisation_id: int, consultant_id: int, exception_id: int) -> None:
+    """Take back an absence: the consultant's templates apply again for that time."""
+    deleted = await db.execute(
+        "DELETE FROM availability_exception WHERE id = $1 AND organisation = $2 AND consultant = $3",
+        exception_id, organisation_id, consultant_id,
+    )
+    if deleted != "DELETE 1":
+        raise NotFound("Frånvaron finns inte")
+
+
+async def get_template(template_id: int) -> Template | None:
+    row = await db.fetchrow("SELECT * FROM availability_template WHERE id = $1", template_id)
+    return template_from_row(row) if row else None
+
+
+async def list_consultants(organisation_id: int) -> list[dict]:
+    rows = await db.fetch(
+        "SELECT id, name FROM staff_user WHERE organisation = $1 AND role = 'consultant' AND active ORDER BY name",
+        organisation_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def list_resources(organisation_id: int) -> list[dict]:
+    rows = await db.fetch(
+        "SELECT id, kind, name FROM fitting_resource WHERE organisation = $1 AND active ORDER BY kind, name",
+        organisation_id,
+    )
+    return [{**dict(r), "kind_label": RESOURCE_KIND_LABELS[ResourceKind(r["kind"])]} for r in rows]
+
+
+@dataclass(frozen=True)
+class PatientBrief:
+    """What a booking shows of its patient; protected identities show no address."""
+
+    id: int
+    name: str
+    personal_number: str
+    phone: str
+    address: str | None  # None for a protected identity
+
+
+async def booking_patients(actor: Actor, bookings: Iterable[Booking], what: str) -> dict[int, PatientBrief]:
+    """The patients of bookings the actor may already see, read and audit-logged together."""
+    ids = sorted({b.patient_id for b in bookings})
+    if not ids:
+        return {}
+    rows = await db.fetch(
+        "SELECT id, given_name, family_name, personal_number, phone, street, postal_code, city, "
+        "protected_identity FROM patient WHERE id = ANY($1::int[]) AND organisation = $2",
+        ids, actor.organisation,
+    )
+    await record_patient_reads(actor, [r["id"] for r in rows], what)
+    return {
+        r["id"]: PatientBrief(
+            id=r["id"], name=f"{r['given_name']} {r['family_name']}", personal_number=r["personal_number"],
+            phone=r["phone"] or "",
+            address=None if r["protected_identity"] else f"{r['street']}, {r['postal_code']} {r['city']}",
+        )
+        for r in rows
+    }
+
+
+def may_view(booking: Booking, actor: Actor) -> bool:
+    """Who may open a booking: its consultant, prescribers of its unit, coordinators and admins."""
+    if booking.organisation_id != actor.organisation:
+        return False
+    if actor.role.value in ("coordinator", "admin"):
+        return True
+    if actor.role.value == "consultant":
+        return booking.consultant_id == actor.id
+    if actor.role.value == "prescriber":
+        return booking.care_unit_id == actor.care_unit
+    return False
+
+
+def actor_may_change(booking: Booking, actor: Actor) -> bool:
+    """`may_change` for a signed-in actor and a booking read by `get_booking` (any status)."""
+    return may_change(
+        {"organisation": booking.organisation_id, "consultant": booking.consultant_id,
+         "care_unit": booking.care_unit_id},
+        {"id": actor.id, "organisation": actor.organisation, "role": actor.role.value,
+         "care_unit": actor.care_unit, "active": True},
     )
 
 

@@ -103,3 +103,16 @@ async def patient_record(actor: Actor, patient_id: int) -> dict:
     )
     await record_patient_reads(actor, [patient_id], "patient_record")
     return {"patient": dict(patient), "devices": [dict(d) for d in devices], "orders": [dict(o) for o in orders]}
+
+
+async def patient_brief(actor: Actor, patient_id: int, what: str) -> dict:
+    """Name and personnummer of a patient the actor may see (e.g. to book for): one audited read."""
+    condition, params = scope_condition(actor, first_param=2)
+    row = await db.fetchrow(
+        f"SELECT p.id, p.given_name, p.family_name, p.personal_number FROM patient p WHERE p.id = $1 AND {condition}",
+        patient_id, *params,
+    )
+    if row is None:
+        raise PatientNotVisible()
+    await record_patient_reads(actor, [patient_id], what)
+    return dict(row)

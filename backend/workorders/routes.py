@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from litestar import Controller, Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from backend.accounts.tables import Role
@@ -24,8 +25,8 @@ class WorkOrderController(Controller):
     guards = [requires(*STAFF_OVERSIGHT)]
 
     @get("/")
-    async def board(self, request: Request, status: str | None = None, type: str | None = None,
-                    sida: int = 1) -> Template:
+    async def board(self, request: Request, status: FromQuery[str | None] = None,
+                    type: FromQuery[str | None] = None, sida: FromQuery[int] = 1) -> Template:
         if status and status not in {s.value for s in service.OPEN_STATUSES}:
             status = None
         if type and type not in {t.value for t in WorkOrderType}:
@@ -47,7 +48,7 @@ class DayController(Controller):
     guards = [requires(Role.technician)]
 
     @get("/")
-    async def day(self, request: Request, dag: str | None = None) -> Template:
+    async def day(self, request: Request, dag: FromQuery[str | None] = None) -> Template:
         current = today()
         try:
             day = date.fromisoformat(dag) if dag else current

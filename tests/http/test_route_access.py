@@ -9,7 +9,15 @@ from __future__ import annotations
 import pytest
 from litestar.routes import HTTPRoute
 
-from tests.support.factories import add_device, add_patient, add_work_order, delete_world, make_world
+from tests.support.factories import (
+    add_device,
+    add_fitting_availability,
+    add_fitting_booking,
+    add_patient,
+    add_work_order,
+    delete_world,
+    make_world,
+)
 from tests.support.http import new_client, post_form, signed_in_client
 
 ROLES = ["anonymous", "technician", "consultant", "prescriber", "coordinator", "admin"]
@@ -42,6 +50,25 @@ ACCESS = {
     ("GET", "/arbetsordrar"): ("/arbetsordrar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/min-dag"): ("/min-dag", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
     ("GET", "/oversikt"): ("/oversikt", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    # Fittings. Posts send empty forms: they are refused (400) or point at nothing (404), and change nothing.
+    ("GET", "/utprovningar"): ("/utprovningar", dict(anonymous=303, technician=403, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/utprovningar/bokningar/{booking_id:int}"): ("/utprovningar/bokningar/{booking}", dict(anonymous=303, technician=403, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("POST", "/utprovningar/bokningar/{booking_id:int}/flytta"): ("/utprovningar/bokningar/{booking}/flytta", dict(anonymous=401, technician=403, consultant=400, prescriber=400, coordinator=400, admin=403)),
+    ("POST", "/utprovningar/bokningar/{booking_id:int}/avboka"): ("/utprovningar/bokningar/{booking}/avboka", dict(anonymous=401, technician=403, consultant=400, prescriber=400, coordinator=400, admin=403)),
+    ("GET", "/utprovningar/boka"): ("/utprovningar/boka", dict(anonymous=303, technician=403, consultant=403, prescriber=200, coordinator=403, admin=403)),
+    ("POST", "/utprovningar/boka/sok"): ("/utprovningar/boka/sok", dict(anonymous=401, technician=403, consultant=403, prescriber=400, coordinator=403, admin=403)),
+    ("POST", "/utprovningar/boka/tider"): ("/utprovningar/boka/tider", dict(anonymous=401, technician=403, consultant=403, prescriber=400, coordinator=403, admin=403)),
+    ("POST", "/utprovningar/boka/bekrafta"): ("/utprovningar/boka/bekrafta", dict(anonymous=401, technician=403, consultant=403, prescriber=400, coordinator=403, admin=403)),
+    ("GET", "/utprovningar/tillganglighet"): ("/utprovningar/tillganglighet", dict(anonymous=303, technician=403, consultant=200, prescriber=403, coordinator=200, admin=403)),
+    ("POST", "/utprovningar/tillganglighet/mallar"): ("/utprovningar/tillganglighet/mallar", dict(anonymous=401, technician=403, consultant=400, prescriber=403, coordinator=400, admin=403)),
+    ("POST", "/utprovningar/tillganglighet/mallar/{template_id:int}/avsluta"): ("/utprovningar/tillganglighet/mallar/0/avsluta", dict(anonymous=401, technician=403, consultant=404, prescriber=403, coordinator=404, admin=403)),
+    ("POST", "/utprovningar/tillganglighet/franvaro"): ("/utprovningar/tillganglighet/franvaro", dict(anonymous=401, technician=403, consultant=400, prescriber=403, coordinator=400, admin=403)),
+    ("POST", "/utprovningar/tillganglighet/franvaro/{exception_id:int}/ta-bort"): ("/utprovningar/tillganglighet/franvaro/0/ta-bort", dict(anonymous=401, technician=403, consultant=404, prescriber=403, coordinator=404, admin=403)),
+    ("GET", "/utprovningar/kalender"): ("/utprovningar/kalender", dict(anonymous=303, technician=403, consultant=200, prescriber=200, coordinator=403, admin=403)),
+    ("POST", "/utprovningar/kalender"): ("/utprovningar/kalender", dict(anonymous=401, technician=403, consultant=200, prescriber=200, coordinator=403, admin=403)),
+    ("POST", "/utprovningar/kalender/stang"): ("/utprovningar/kalender/stang", dict(anonymous=401, technician=403, consultant=200, prescriber=200, coordinator=403, admin=403)),
+    ("GET", "/kalender/{feed:str}"): ("/kalender/not-a-feed-token.ics", dict.fromkeys(ROLES, 404)),
+    ("GET", "/utprovningar/serviceniva"): ("/utprovningar/serviceniva", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
 }
 
 # Routes that exist only in some configurations, or are static files, are covered elsewhere.
@@ -84,7 +111,9 @@ async def world(database):
     patient = await add_patient(world)
     device = await add_device(world, holder=patient, individnummer="R000001")
     await add_work_order(world, device, assignee=world.staff["technician"], patient=patient)
-    world.paths = {"patient": str(patient), "device": "R000001"}
+    areas = await add_fitting_availability(world)
+    booking = await add_fitting_booking(world, patient, areas)
+    world.paths = {"patient": str(patient), "device": "R000001", "booking": str(booking.id)}
     yield world
     await delete_world(world)
 

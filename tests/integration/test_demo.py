@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -162,3 +162,23 @@ async def test_a_failure_half_way_rolls_everything_back(database, monkeypatch):
         await load_demo(scale=SCALE, today=TODAY)
     assert not await _demo_exists()
     assert await db.fetchval("SELECT count(*) FROM patient") == before
+
+
+async def test_demo_fittings_give_a_plausible_service_level_and_upcoming_bookings(demo):
+    from backend.fittings import service as fittings
+
+    org = demo.organisation_id
+    assert demo.counts["product_area"] == 5 and demo.counts["availability_template"] > 0
+    rows = await fittings.fitting_service_level(org, date(2025, 3, 1), date(2026, 2, 1))
+    referrals = sum(r.referrals for r in rows)
+    assert referrals >= 10
+    assert 0.4 <= sum(r.offered_within for r in rows) / referrals <= 0.95
+    consultant = await db.fetchval("SELECT min(id) FROM staff_user WHERE organisation = $1 AND role = 'consultant'", org)
+    prescriber = await db.fetchval("SELECT min(id) FROM staff_user WHERE organisation = $1 AND role = 'prescriber'", org)
+    upcoming = [b for b in await fittings.bookings_for_staff(prescriber, include_cancelled=False)
+                if b.consultant_id == consultant and b.starts_at.date() >= TODAY]
+    assert len(upcoming) >= 2
+    # The demo's bookings sit on the consultants' own slots: a booked time is never offered again.
+    slots = await fittings.find_slots(org, upcoming[0].product_area_id, upcoming[0].place,
+                                      now=upcoming[0].starts_at - timedelta(days=2), consultant_id=consultant, limit=50)
+    assert upcoming[0].starts_at not in {s.starts_at for s in slots}

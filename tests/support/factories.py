@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from backend import db
+from backend.fittings import service as fittings
 
 _counter = itertools.count(1)
 
@@ -129,6 +130,13 @@ async def add_work_order(world: World, device: int, *, assignee: int | None = No
 async def delete_world(world: World) -> None:
     org = world.organisation
     for sql in (
+        # Fittings first: bookings take their holds and events with them.
+        "DELETE FROM calendar_feed_token WHERE organisation = $1",
+        "DELETE FROM fitting_booking WHERE organisation = $1",
+        "DELETE FROM availability_exception WHERE organisation = $1",
+        "DELETE FROM availability_template WHERE organisation = $1",
+        "DELETE FROM fitting_resource WHERE organisation = $1",
+        "DELETE FROM product_area WHERE organisation = $1",
         "DELETE FROM audit_log WHERE organisation = $1",
         "DELETE FROM security_event WHERE organisation = $1",
         "DELETE FROM invitation WHERE organisation = $1",
@@ -145,3 +153,34 @@ async def delete_world(world: World) -> None:
         "DELETE FROM organisation WHERE id = $1",
     ):
         await db.execute(sql, org)
+
+
+async def add_fitting_availability(world: World, *, consultant: int | None = None, weekdays=range(7),
+                                   start: str = "08:00", end: str = "18:00", slot_minutes: int = 60) -> dict[str, int]:
+    """The default product areas and a consultant free every day of the week (seating at the HMC).
+
+    Every day, so that tests run on any day of the week find times after the minimum notice.
+    """
+    areas = {a.code: a.id for a in await fittings.ensure_default_product_areas(world.organisation)}
+    for weekday in weekdays:
+        await fittings.publish_template(
+            organisation_id=world.organisation, consultant_id=consultant or world.staff["consultant"],
+            weekday=weekday, start_time=time.fromisoformat(start), end_time=time.fromisoformat(end),
+            product_area_ids=[areas["seating"]], place="hmc", slot_minutes=slot_minutes,
+            valid_from=date.today() - timedelta(days=1),
+        )
+    return areas
+
+
+async def add_fitting_booking(world: World, patient: int, areas: dict[str, int], *, prescriber: int | None = None,
+                              nth: int = 0):
+    """Book the `nth` free seating slot for `patient` (the prescriber's own unit)."""
+    slots = await fittings.find_slots(world.organisation, areas["seating"], "hmc", limit=nth + 1)
+    slot = slots[nth]
+    return await fittings.book_fitting(
+        organisation_id=world.organisation, prescriber_id=prescriber or world.staff["prescriber"], patient_id=patient,
+        product_area_id=areas["seating"], place="hmc", consultant_id=slot.consultant_id, starts_at=slot.starts_at,
+        referral=fittings.Referral(referral_date=date.today() - timedelta(days=3), problem="Sitter snett",
+                                   goal="Stabil sittställning", current_devices="Manuell rullstol"),
+    )
+

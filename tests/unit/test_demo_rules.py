@@ -111,3 +111,36 @@ def test_most_repairs_finish_within_five_working_days(region):
                and o["type"] in ("repair_hmc", "repair_on_site", "quick_service", "urgent_repair")]
     within = sum(cal.count_after(o["received_at"].date(), o["completed_at"].date()) <= 5 for o in repairs)
     assert 0.75 <= within / len(repairs) <= 0.92
+
+
+def _fittings(region, scale):
+    from backend.demo.fittings import build_fittings
+
+    return build_fittings(region, 7, TODAY, scale, WorkCalendar(TODAY - timedelta(days=800), TODAY + timedelta(days=200)))
+
+
+def test_demo_fittings_are_offered_within_15_working_days_about_as_often_as_in_2025():
+    region = build_region(scale=0.3, seed=7, today=TODAY)
+    rows = _fittings(region, 0.3)
+    past = [b for b in rows.bookings if b["starts_at"].date() < TODAY and b["status"] == "booked"]
+    share = sum(b["offered_working_days"] <= 15 for b in past) / len(past)
+    assert len(past) > 200
+    assert 0.62 <= share <= 0.78
+
+
+def test_demo_fittings_never_overlap_and_follow_the_patients_unit(region):
+    rows = _fittings(region, 0.05)
+    booked = sorted((b for b in rows.bookings if b["status"] == "booked"), key=lambda b: (b["consultant"], b["blocked_from"]))
+    for a, b in zip(booked, booked[1:]):
+        assert a["consultant"] != b["consultant"] or a["blocked_until"] <= b["blocked_from"]
+    holds = sorted((h for h in rows.holds if h["active"]), key=lambda h: (h["resource"], h["starts_at"]))
+    for a, b in zip(holds, holds[1:]):
+        assert a["resource"] != b["resource"] or a["ends_at"] <= b["starts_at"]
+    for b in rows.bookings:
+        assert region.patients[b["patient"]]["care_unit"] == region.staff[b["prescriber"]]["care_unit"] == b["care_unit"]
+        assert b["created_at"] <= b["first_offered_at"] <= b["starts_at"]
+    first_prescriber = next(i for i, s in enumerate(region.staff) if s["role"] == "prescriber")
+    first_consultant = next(i for i, s in enumerate(region.staff) if s["role"] == "consultant")
+    upcoming = [b for b in rows.bookings if b["starts_at"].date() >= TODAY and b["prescriber"] == first_prescriber
+                and b["consultant"] == first_consultant]
+    assert len(upcoming) >= 2

@@ -39,6 +39,9 @@ def test_production_origin_gives_rp_id_and_secure_cookies():
         ({"SECRET_KEY": "short"}, "at least 32"),
         ({"RUNDA_DEV": "1", "PUBLIC_ORIGIN": "runda.example.se"}, "PUBLIC_ORIGIN"),
         ({"RUNDA_DEV": "1", "PUBLIC_ORIGIN": "http://runda.example.se"}, "https"),
+        ({"RUNDA_DEV": "1", "FITTING_MIN_NOTICE_HOURS": "a day"}, "FITTING_MIN_NOTICE_HOURS must be a whole number"),
+        ({"RUNDA_DEV": "1", "FITTING_MIN_NOTICE_HOURS": "-1"}, "FITTING_MIN_NOTICE_HOURS must be between"),
+        ({"RUNDA_DEV": "1", "FITTING_HORIZON_DAYS": "0"}, "FITTING_HORIZON_DAYS must be between"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(env, message):
@@ -50,3 +53,10 @@ def test_settings_are_frozen():
     settings = Settings.from_env({"RUNDA_DEV": "1"})
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_fitting_notice_and_horizon_have_defaults_and_can_be_set():
+    defaults = Settings.from_env({"RUNDA_DEV": "1"})
+    assert (defaults.fitting_min_notice_hours, defaults.fitting_horizon_days) == (24, 90)
+    custom = Settings.from_env({"RUNDA_DEV": "1", "FITTING_MIN_NOTICE_HOURS": "48", "FITTING_HORIZON_DAYS": "120"})
+    assert (custom.fitting_min_notice_hours, custom.fitting_horizon_days) == (48, 120)
