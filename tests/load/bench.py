@@ -50,6 +50,20 @@ class Result:
     non2xx: int
 
 
+def bench_data_dir(scale: float) -> Path:
+    """The bench's own database, reused while the demo generator and migrations are unchanged."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "backend" / "demo").glob("*.py"), *(ROOT / "migrations").glob("*.py")]):
+        digest.update(path.read_bytes())
+    name = f"bench-scale-{scale:g}-{digest.hexdigest()[:8]}"
+    for old in (ROOT / ".runda").glob(f"bench-scale-{scale:g}*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return ROOT / ".runda" / name
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,6 +98,20 @@ def wait_until_up(base: str, server: subprocess.Popen) -> None:
             pass
         time.sleep(0.3)
     sys.exit("bench: the server did not start within 60 s")
+
+
+def post_script(path: str, body: str, think_ms: int = 0) -> str:
+    delay = (f"delay = function() return math.random({think_ms // 2}, {think_ms * 3 // 2}) end"
+             if think_ms else "")
+    return f"""
+wrk.method = "POST"
+wrk.body = "{body}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+request = function()
+  return wrk.format(nil, "{path}")
+end
+{delay}
+"""
 
 
 def sign_in_as(base: str, link: str) -> str:
@@ -145,7 +173,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
 
-    data_dir = ROOT / ".runda" / f"bench-scale-{args.scale:g}"
+    data_dir = bench_data_dir(args.scale)
     port = free_port()
     env = dict(os.environ)
     env.update(RUNDA_DEV="1", RUNDA_DATA_DIR=str(data_dir), PORT=str(port), HOST="127.0.0.1",
@@ -185,11 +213,17 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
         rng = random.Random(1)
         devices = [r["individnummer"] for r in await db.fetch(
             "SELECT individnummer FROM device ORDER BY id")]
+        prescriber = await db.fetchrow(
+            "SELECT id, care_unit FROM staff_user WHERE role = 'prescriber' ORDER BY id LIMIT 1")
+        patient = await db.fetchval("SELECT min(id) FROM patient WHERE care_unit = $1", prescriber["care_unit"])
+        area = await db.fetchval(
+            "SELECT a FROM availability_template, unnest(product_areas) a WHERE place = 'hmc' "
+            "GROUP BY a ORDER BY count(*) DESC LIMIT 1")
         busy_day = await db.fetchval(
             "SELECT min(planned_date) FROM work_order WHERE assignee = $1 AND planned_date >= current_date",
             technician)
         return {"technician": technician, "devices": rng.sample(devices, min(2000, len(devices))),
-                "day": busy_day}
+                "day": busy_day, "prescriber": prescriber["id"], "patient": patient, "area": area}
 
     found = _run_with_pool(env["DATABASE_URL"], facts)
     link = runda(env, "invite", "--staff-user", str(found["technician"])).strip()
@@ -203,13 +237,95 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
         ("technician day", f"GET /min-dag?dag={found['day']}: the demo technician's visits with patients, "
          "audit rows written", [f"/min-dag?dag={found['day']}"], cookie),
     ]
+    prescriber_cookie = sign_in_as(base, runda(env, "invite", "--staff-user", str(found["prescriber"])).strip())
+    csrf = dict(part.split("=", 1) for part in prescriber_cookie.split("; "))["runda_csrf"]
+    today = time.strftime("%Y-%m-%d")
+    search_body = (f"product_area={found['area']}&place=hmc&referral_date={today}&patient={found['patient']}"
+                   f"&_csrf_token={csrf}")
     results = []
     for name, what, paths, with_cookie in plan:
         for mode, think in (("users", args.think_ms), ("saturation", 0)):
             print(f"bench: {name}, {mode}, {args.duration} s with {args.connections} connections ...", flush=True)
             results.append(run_wrk(f"{name} ({mode})", what, base, paths_script(paths, think),
                                    cookie=with_cookie, **common))
+    for mode, think in (("users", args.think_ms), ("saturation", 0)):
+        print(f"bench: slot search, {mode}, {args.duration} s with {args.connections} connections ...", flush=True)
+        results.append(run_wrk(f"slot search ({mode})", "POST /utprovningar/boka/tider: the 8 earliest free "
+                               "fitting times for a product area, from templates, bookings, exceptions, holidays",
+                               base, post_script("/utprovningar/boka/tider", search_body, think),
+                               cookie=prescriber_cookie, **common))
+    results.append(book_fittings(env, base, found, prescriber_cookie, csrf, today))
     return results
+
+
+BENCH_MARKER = "Benchmark-bokning"
+
+
+def book_fittings(env: dict[str, str], base: str, found: dict, cookie: str, csrf: str, today: str,
+                  concurrency: int = 20) -> Result:
+    """Book every free slot of the coming weeks through the real form, `concurrency` at a
+    time, then check that each accepted booking exists exactly once; then remove them."""
+    import asyncio
+    from datetime import date
+
+    from backend import db
+    from backend.cli import _run_with_pool
+    from backend.fittings import service
+
+    async def free_slots() -> list:
+        organisation = await db.fetchval("SELECT organisation FROM staff_user WHERE id = $1", found["prescriber"])
+        return await service.find_slots(organisation, found["area"], "hmc", referral_date=date.today(), limit=400)
+
+    slots = _run_with_pool(env["DATABASE_URL"], free_slots)
+    print(f"bench: booking {len(slots)} free fitting slots, {concurrency} at a time ...", flush=True)
+    latencies: list[float] = []
+    outcomes: dict[int, int] = {}
+
+    async def drive() -> float:
+        queue: asyncio.Queue = asyncio.Queue()
+        for slot in slots:
+            queue.put_nowait(slot)
+        async with httpx.AsyncClient(base_url=base, headers={"Cookie": cookie}, timeout=30) as client:
+            async def worker() -> None:
+                while not queue.empty():
+                    slot = queue.get_nowait()
+                    form = {"product_area": found["area"], "place": "hmc", "referral_date": today,
+                            "patient": found["patient"], "slot": f"{slot.consultant_id}_{int(slot.starts_at.timestamp())}",
+                            "problem": BENCH_MARKER, "goal": "Mätning", "_csrf_token": csrf}
+                    started = time.perf_counter()
+                    response = await client.post("/utprovningar/boka/bekrafta", data=form)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    outcomes[response.status_code] = outcomes.get(response.status_code, 0) + 1
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return time.perf_counter() - started
+
+    seconds = asyncio.run(drive())
+
+    async def verify_and_clean() -> tuple[int, int]:
+        stored = await db.fetchval("SELECT count(*) FROM fitting_booking WHERE problem = $1", BENCH_MARKER)
+        doubles = await db.fetchval(
+            "SELECT count(*) FROM (SELECT consultant, starts_at FROM fitting_booking WHERE status = 'booked' "
+            "GROUP BY consultant, starts_at HAVING count(*) > 1) d")
+        await db.execute("DELETE FROM fitting_booking WHERE problem = $1", BENCH_MARKER)
+        return stored, doubles
+
+    stored, doubles = _run_with_pool(env["DATABASE_URL"], verify_and_clean)
+    accepted = outcomes.get(303, 0)
+    if stored != accepted or doubles:
+        sys.exit(f"bench: booking check failed: {accepted} accepted, {stored} stored, {doubles} double bookings")
+    print(f"bench: {accepted} bookings accepted and stored exactly once, {outcomes.get(409, 0)} refused as taken, "
+          "no double bookings; removed again", flush=True)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else 0.0
+
+    return Result("booking (saturation)", f"POST /utprovningar/boka/bekrafta: {len(slots)} bookings, "
+                  f"{concurrency} concurrent, exactly-once checked", len(latencies) / seconds if seconds else 0,
+                  pct(50), pct(95), pct(99), len(latencies), 0,
+                  sum(n for status, n in outcomes.items() if status not in (303, 409)))
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
