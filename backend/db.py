@@ -142,6 +142,25 @@ def pool_is_open() -> bool:
     return DB.pool is not None
 
 
+def sql_migration(migration_id: str, description: str, sql: str):
+    """The `forwards` of a hand-written SQL migration, in Piccolo's migration format.
+
+    Piccolo runs it in one transaction, so a failing statement leaves nothing behind.
+    """
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(migration_id=migration_id, app_name=APP_NAME, description=description)
+
+        async def run() -> None:
+            await execute(sql)
+
+        manager.add_raw(run)
+        return manager
+
+    return forwards
+
+
 def migration_ids() -> list[str]:
     """The ids of the migrations in migrations/, oldest first."""
     ids = []

@@ -1,6 +1,6 @@
 """The foundation: organisations, staff, patients, devices, work orders, audit log."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from backend.db import sql_migration
 
 ID = "2026-11-22T12:00:00:000000"
 VERSION = "1.38.0"
@@ -175,13 +175,4 @@ CREATE INDEX audit_log_staff ON audit_log (staff_user, at);
 """
 
 
-async def forwards():
-    from backend import db
-
-    manager = MigrationManager(migration_id=ID, app_name="runda", description=DESCRIPTION)
-
-    async def run():
-        await db.execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, SQL)

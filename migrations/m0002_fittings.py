@@ -4,7 +4,7 @@ No double booking, ever: exclusion constraints on time ranges per consultant and
 resource make PostgreSQL itself refuse the second of two overlapping bookings.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from backend.db import sql_migration
 
 ID = "2026-11-22T13:00:00:000000"
 VERSION = "1.38.0"
@@ -160,13 +160,4 @@ CREATE UNIQUE INDEX calendar_feed_token_active ON calendar_feed_token (staff_use
 """
 
 
-async def forwards():
-    from backend import db
-
-    manager = MigrationManager(migration_id=ID, app_name="runda", description=DESCRIPTION)
-
-    async def run():
-        await db.execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, SQL)

@@ -1,6 +1,6 @@
 """Passkeys, invitations, security events and the shared key-value store."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from backend.db import sql_migration
 
 ID = "2026-11-22T14:00:00:000000"
 VERSION = "1.38.0"
@@ -63,13 +63,4 @@ CREATE INDEX kv_store_expires ON kv_store (expires_at) WHERE expires_at IS NOT N
 """
 
 
-async def forwards():
-    from backend import db
-
-    manager = MigrationManager(migration_id=ID, app_name="runda", description=DESCRIPTION)
-
-    async def run():
-        await db.execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, SQL)

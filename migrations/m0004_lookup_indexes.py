@@ -1,6 +1,6 @@
 """Indexes for the scope checks and lists that run on every page view."""
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from backend.db import sql_migration
 
 ID = "2026-11-22T15:00:00:000000"
 VERSION = "1.38.0"
@@ -13,13 +13,4 @@ CREATE INDEX work_order_open_due ON work_order (organisation, coalesce(start_due
 """
 
 
-async def forwards():
-    from backend import db
-
-    manager = MigrationManager(migration_id=ID, app_name="runda", description=DESCRIPTION)
-
-    async def run():
-        await db.execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, SQL)
