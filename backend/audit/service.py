@@ -24,15 +24,3 @@ async def record_patient_reads(actor: Actor, patient_ids: Iterable[int], what: s
         actor.organisation, actor.id, actor.role.value, actor.care_unit, ids, what,
     )
 
-
-async def reads_of_patient(organisation_id: int, patient_id: int, limit: int = 200) -> list[dict]:
-    """For loggkontroll and for a patient asking who has read their data."""
-    rows = await db.fetch(
-        """
-        SELECT a.at, a.what, a.role, s.name AS staff_name, c.name AS care_unit_name
-        FROM audit_log a JOIN staff_user s ON s.id = a.staff_user LEFT JOIN care_unit c ON c.id = a.care_unit
-        WHERE a.organisation = $1 AND a.patient = $2 ORDER BY a.at DESC LIMIT $3
-        """,
-        organisation_id, patient_id, limit,
-    )
-    return [dict(r) for r in rows]

@@ -28,7 +28,3 @@ async def staff_role(organisation_id: int, staff_user_id: int) -> Role | None:
     )
     return Role(role) if role else None
 
-
-async def organisation_by_slug(slug: str) -> dict | None:
-    row = await db.fetchrow("SELECT id, name, slug, phone FROM organisation WHERE slug = $1", slug)
-    return dict(row) if row else None

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from backend import db
-from backend.workdays import working_days_between
-from backend.workorders.service import REPAIR_KPI_WORKING_DAYS, REPAIR_TYPES
+from backend.workorders.service import REPAIR_TYPES, repair_within_kpi
 
 REPAIR_TARGET = 0.88
 
@@ -37,7 +36,7 @@ async def overview(organisation_id: int, today: date) -> dict:
     for row in repairs:
         month = row["completed"].strftime("%Y-%m")
         by_month[month][1] += 1
-        if working_days_between(row["received"], row["completed"]) <= REPAIR_KPI_WORKING_DAYS:
+        if repair_within_kpi(row["received"], row["completed"]):
             by_month[month][0] += 1
     months = [
         {"month": m, "within": w, "total": t, "share": w / t if t else None}
@@ -50,6 +49,4 @@ async def overview(organisation_id: int, today: date) -> dict:
         "repair_months": months,
         "repair_share": within / total if total else None,
         "repair_target": REPAIR_TARGET,
-        "since": since,
-        "until": today - timedelta(days=0),
     }
