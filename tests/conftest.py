@@ -7,15 +7,12 @@ way a fresh database is created, migrated, and dropped at the end.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import tempfile
 from pathlib import Path
 from typing import AsyncIterator, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 import httpx
 from litestar import Litestar
@@ -23,10 +20,7 @@ from litestar import Litestar
 from backend import db
 from backend.app import create_app
 from backend.settings import Settings
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+from tests.support.server import throwaway_database
 
 
 @pytest.fixture(scope="session")
@@ -42,21 +36,9 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
-    """URL of a fresh, migrated database, dropped when the session ends."""
-    name = f"runda_test_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_database(server_url, name)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """URL of a fresh database (migrated by `database`), dropped when the session ends."""
+    with throwaway_database(server_url, "runda_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,16 @@ works against any PostgreSQL named by DATABASE_URL."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import socket
 import subprocess
 import sys
 import time
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
+
+from tests.support.server import free_port, throwaway_database, wait_until_healthy
 
 
 def runda(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -37,24 +35,8 @@ def assert_one_clear_line(result: subprocess.CompletedProcess, *words: str) -> N
 @pytest.fixture
 def fresh_database(server_url: str):
     """An empty database on the test server, as an operator's DATABASE_URL would name."""
-    name = f"runda_cli_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with throwaway_database(server_url, "runda_cli") as url:
+        yield url
 
 
 def test_production_without_secret_key_is_refused():
@@ -99,18 +81,10 @@ def test_migrate_and_serve_on_a_database_url(fresh_database):
     full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
     full_env.update(env, PORT=str(port))
     server = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=full_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stderr.read()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.2)
-        assert response.json() == {"status": "ok"}
+        wait_until_healthy(f"http://127.0.0.1:{port}", server)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -146,15 +120,7 @@ def test_stopping_the_server_stops_the_embedded_postgresql(tmp_path, stop_signal
     full_env.update(env, PORT=str(port))
     server = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=full_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-        time.sleep(0.2)
+    wait_until_healthy(f"http://127.0.0.1:{port}", server)
     assert _postgres_processes(data_dir)
     server.send_signal(getattr(signal, stop_signal))
     server.wait(timeout=30)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from typing import AsyncIterator, Iterator
 
-import httpx
 import pytest
+
+from tests.support.server import free_port, wait_until_healthy
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -37,34 +36,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str, database) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"RUNDA_DEV"}}
     env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(32), PORT=str(port), HOST="127.0.0.1",
                PUBLIC_ORIGIN=f"http://localhost:{port}", LOG_LEVEL="WARNING")
     process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://localhost:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read()}")
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("server did not start in 30 s")
-        time.sleep(0.2)
+    wait_until_healthy(base, process)
     yield base
     process.terminate()
     process.wait(timeout=20)
