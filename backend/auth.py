@@ -64,6 +64,8 @@ def session_config(settings: Settings) -> RundaSessionConfig:
         httponly=True,
         samesite="lax",
         store="sessions",
+        # Static files and the health check need no person: no session read, no query.
+        exclude=["^/static/", "^/healthz$"],
     )
 
 

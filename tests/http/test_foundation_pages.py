@@ -59,3 +59,23 @@ def test_no_template_contains_inline_script_or_event_handlers():
         assert not re.search(r"\son[a-z]+\s*=", text), f"{path}: inline event handler"
         assert not re.search(r"\sstyle\s*=", text), f"{path}: inline style attribute"
         assert "//cdn" not in text and "googleapis" not in text, f"{path}: third-party origin"
+
+
+async def test_static_files_read_no_session(app, client, monkeypatch):
+    # Each page loads several static files; none of them may cost a session look-up.
+    from backend.accounts.store import PostgresStore
+
+    calls = []
+    original = PostgresStore.get
+
+    async def counting_get(self, key, renew_for=None):
+        calls.append(key)
+        return await original(self, key, renew_for)
+
+    monkeypatch.setattr(PostgresStore, "get", counting_get)
+    client.cookies.set("runda_session", "some-session-id")
+    assert (await client.get("/static/css/runda.css")).status_code == 200
+    assert (await client.get("/healthz")).status_code == 200
+    assert calls == []
+    assert (await client.get("/konto")).status_code in (303, 401)
+    assert calls == ["some-session-id"]
