@@ -7,7 +7,10 @@ for the last slot get one booking and one `SlotTaken` with fresh alternatives.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
+from typing import Awaitable, Callable, TypeVar
 from dataclasses import dataclass
 from datetime import date, datetime
 import asyncpg
@@ -30,6 +33,8 @@ from backend.fittings.availability import (
     search_slots,
 )
 from backend.workdays import working_days_between
+
+T = TypeVar("T")
 
 ALTERNATIVES = 5
 
@@ -124,7 +129,13 @@ async def _claim_slot(
     conn: asyncpg.Connection, *, organisation_id: int, product_area_id: int, place: str,
     consultant_id: int, starts_at: datetime, exclude_booking: int | None,
 ) -> FittingSlot:
-    """The consultant's slot at `starts_at` if it is offered and free; else a domain error."""
+    """The consultant's slot at `starts_at` if it is offered and free; else a domain error.
+
+    Claims for the same consultant queue on a transaction-scoped advisory lock, so the
+    second of two racing prescribers sees the first one's booking here and is refused
+    cleanly; the exclusion constraints stay the last word.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", _CONSULTANT_LOCK, consultant_id)
     found = await search_slots(
         conn,
         organisation_id=organisation_id,
@@ -143,6 +154,27 @@ async def _claim_slot(
     if "taken" in states:
         raise SlotTaken()
     raise SlotNotOffered("Konsulenten har ingen ledig tid då")
+
+
+# Namespace of the advisory locks above (any constant unlikely to be reused elsewhere).
+_CONSULTANT_LOCK = 71_0001
+# PostgreSQL aborts one of two transactions that wait on each other's uncommitted
+# overlapping rows (e.g. two consultants' bookings holding the same room at once).
+_RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+_ATTEMPTS = 5
+
+
+async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run a booking transaction again when PostgreSQL aborted it to break a deadlock;
+    the next try sees the winner's committed row and is refused as taken."""
+    for tries in range(1, _ATTEMPTS + 1):
+        try:
+            return await attempt()
+        except _RETRYABLE:
+            if tries == _ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0.005, 0.02) * tries)
+    raise AssertionError("unreachable")
 
 
 async def _alternatives(
@@ -190,7 +222,8 @@ async def book_fitting(
     first_offered_at = _utc(first_offered_at) if first_offered_at else starts_at
     _check_referral(referral, local_date(now))
     _check_window(starts_at, now, min_notice_hours, horizon_days)
-    try:
+
+    async def attempt() -> Booking:
         async with db.connection() as conn:
             async with conn.transaction():
                 prescriber = await conn.fetchrow(
@@ -238,6 +271,9 @@ async def book_fitting(
                 await _hold_resources(conn, organisation_id, booking_id, slot)
                 await _record_event(conn, organisation_id, booking_id, prescriber_id, "booked", "", slot.starts_at, None, now)
                 return await _read_booking(conn, booking_id)
+
+    try:
+        return await _retrying(attempt)
     except (SlotTaken, asyncpg.exceptions.ExclusionViolationError):
         # The savepoint or transaction is rolled back by now; the alternatives are fresh.
         raise SlotTaken(
@@ -269,7 +305,9 @@ async def reschedule_fitting(
         raise InvalidInput("Ange varför tiden flyttas")
     _check_window(starts_at, now, min_notice_hours, horizon_days)
     current: asyncpg.Record | None = None
-    try:
+
+    async def attempt() -> Booking:
+        nonlocal current
         async with db.connection() as conn:
             async with conn.transaction():
                 current = await _lock_for_change(conn, booking_id, actor_id, now)
@@ -300,6 +338,9 @@ async def reschedule_fitting(
                     slot.starts_at, current["starts_at"], now,
                 )
                 return await _read_booking(conn, booking_id)
+
+    try:
+        return await _retrying(attempt)
     except (SlotTaken, asyncpg.exceptions.ExclusionViolationError):
         assert current is not None
         raise SlotTaken(
