@@ -87,6 +87,13 @@ class SlotTaken(FittingError):
         self.alternatives = list(alternatives)
 
 
+class TryAgain(FittingError):
+    """PostgreSQL kept breaking deadlocks between simultaneous bookings; nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__("Många bokar samma tid just nu och ingenting sparades. Försök igen.")
+
+
 @dataclass(frozen=True)
 class ProductAreaInfo:
     id: int

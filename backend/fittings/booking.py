@@ -27,6 +27,7 @@ from backend.fittings.availability import (
     OutsideBookingWindow,
     SlotNotOffered,
     SlotTaken,
+    TryAgain,
     booking_window,
     find_slots,
     local_date,
@@ -161,7 +162,7 @@ _CONSULTANT_LOCK = 71_0001
 # PostgreSQL aborts one of two transactions that wait on each other's uncommitted
 # overlapping rows (e.g. two consultants' bookings holding the same room at once).
 _RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
-_ATTEMPTS = 5
+_ATTEMPTS = 8
 
 
 async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
@@ -172,8 +173,10 @@ async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
             return await attempt()
         except _RETRYABLE:
             if tries == _ATTEMPTS:
-                raise
-            await asyncio.sleep(random.uniform(0.005, 0.02) * tries)
+                raise TryAgain() from None
+            # Spread the retries out, so they meet the winner's committed row instead
+            # of each other's uncommitted ones.
+            await asyncio.sleep(random.uniform(0.01, 0.1) * tries)
     raise AssertionError("unreachable")
 
 

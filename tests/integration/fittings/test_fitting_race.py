@@ -92,3 +92,18 @@ async def test_the_database_alone_refuses_the_race_even_if_the_check_in_code_wer
     monkeypatch.setattr(booking_rules, "_claim_slot", blind_check)
     booked, refused = tally(await race(world))
     assert len(booked) == 1 and len(refused) == ATTEMPTS - 1
+
+
+async def test_a_transaction_that_keeps_deadlocking_is_refused_in_swedish_not_a_crash(monkeypatch):
+    attempts = 0
+
+    async def always_deadlocks():
+        nonlocal attempts
+        attempts += 1
+        raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+
+    monkeypatch.setattr(booking_rules.random, "uniform", lambda a, b: 0.0)
+    with pytest.raises(service.TryAgain, match="Försök igen"):
+        await booking_rules._retrying(always_deadlocks)
+    assert attempts == booking_rules._ATTEMPTS
+
