@@ -19,7 +19,17 @@ from backend.fittings.tables import (
 from backend.maintenance.tables import ChecklistTemplate
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
 from backend.patients.tables import Patient
-from backend.workorders.tables import WorkOrder
+from backend.workorders.tables import (
+    ChecklistAnswer,
+    PartUsed,
+    SafetyDecision,
+    TimeEntry,
+    WorkNote,
+    WorkOrder,
+    WorkOrderCounter,
+    WorkOrderEvent,
+    WorkPhoto,
+)
 
 TABLES = [
     Organisation,
@@ -36,6 +46,14 @@ TABLES = [
     Device,
     ChecklistTemplate,
     WorkOrder,
+    WorkOrderCounter,
+    WorkOrderEvent,
+    ChecklistAnswer,
+    SafetyDecision,
+    PartUsed,
+    TimeEntry,
+    WorkNote,
+    WorkPhoto,
     AuditLog,
     ProductArea,
     FittingResource,

@@ -6,7 +6,6 @@ import logging
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -14,12 +13,13 @@ from litestar.exceptions import ClientException, HTTPException
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.workdays import STOCKHOLM
+
 log = logging.getLogger("runda.http")
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
 STATIC_DIR = FRONTEND / "static"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -6,10 +6,18 @@ nyårsafton) are not working days.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+# Every date a person sees, and every service-level clock, is in Swedish time.
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def today() -> date:
+    return datetime.now(STOCKHOLM).date()
 
 
 @lru_cache(maxsize=64)

@@ -1181,7 +1181,11 @@ async def delete_organisation(organisation_id: int) -> None:
             edges = await conn.fetch(
                 "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent "
                 "FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace")
-            remaining = set(owned) | {"checklist_template"}
+            # Tables that belong to an organisation through their work order or category.
+            by_order = {r["table_name"] for r in await conn.fetch(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND column_name = 'work_order'")} - set(owned)
+            remaining = set(owned) | {"checklist_template"} | by_order
             while remaining:
                 leaves = sorted(t for t in remaining if not any(
                     e["parent"] == t and e["child"] in remaining and e["child"] != t for e in edges))
@@ -1192,6 +1196,10 @@ async def delete_organisation(organisation_id: int) -> None:
                         await conn.execute(
                             "DELETE FROM checklist_template WHERE category IN "
                             "(SELECT id FROM device_category WHERE organisation = $1)", organisation_id)
+                    elif table in by_order:
+                        await conn.execute(
+                            f'DELETE FROM "{table}" WHERE work_order IN '
+                            "(SELECT id FROM work_order WHERE organisation = $1)", organisation_id)
                     else:
                         await conn.execute(f'DELETE FROM "{table}" WHERE organisation = $1', organisation_id)
                     remaining.discard(table)

@@ -7,24 +7,27 @@ backend.fittings.service, render. Patient ids travel in form bodies, never in UR
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from backend.accounts.service import Actor
 from backend.accounts.tables import Role
 from backend.auth import STAFF_OVERSIGHT, current_actor, requires
 from backend.fittings import service
+from backend.forms import Form, FormError
+from backend.forms import date_field as _date
+from backend.forms import fields as _form
+from backend.forms import integer as _int
+from backend.forms import many as _many
+from backend.forms import text as _text
+from backend.forms import time_field as _time
 from backend.fittings.service import FittingError, InvalidInput, NotAllowed, NotFound, SlotTaken
 from backend.patients import service as patients
 from backend.settings import Settings
 from backend.web import STOCKHOLM
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 FITTING_ROLES = (Role.prescriber, Role.consultant, Role.coordinator, Role.admin)
 AVAILABILITY_ROLES = (Role.consultant, Role.coordinator)
@@ -56,15 +59,6 @@ FIELD_OF_MESSAGE = {
 }
 
 
-class FormError(Exception):
-    """A Swedish message for the person who filled in the form, and the field it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 def _form_error(exc: FittingError) -> FormError:
     return FormError(exc.message, FIELD_OF_MESSAGE.get(exc.message))
 
@@ -84,49 +78,6 @@ def _now() -> datetime:
 
 def _today() -> date:
     return datetime.now(STOCKHOLM).date()
-
-
-def _form(data: dict) -> dict:
-    """The submitted fields as typed (lists for repeated fields), without the CSRF token."""
-    return {k: v for k, v in data.items() if k != "_csrf_token"}
-
-
-def _text(form: dict, name: str, limit: int = 2000) -> str:
-    value = form.get(name, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip()[:limit]
-
-
-def _many(form: dict, name: str) -> list[str]:
-    value = form.get(name)
-    if value is None or value == "":
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _int(form: dict, name: str, message: str) -> int:
-    try:
-        return int(_text(form, name))
-    except ValueError:
-        raise FormError(message, name) from None
-
-
-def _date(form: dict, name: str, message: str = "Skriv datumet som 2026-03-01.", *, required: bool = True) -> date | None:
-    text = _text(form, name)
-    if not text and not required:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise FormError(message, name) from None
-
-
-def _time(form: dict, name: str) -> time:
-    try:
-        return time.fromisoformat(_text(form, name))
-    except ValueError:
-        raise FormError("Skriv tiden som 09:00.", name) from None
 
 
 def slot_value(slot: service.FittingSlot) -> str:

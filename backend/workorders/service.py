@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Mapping
 
 from backend import db
-from backend.workdays import add_working_days, working_days_between
-from backend.workorders.tables import WorkOrderStatus, WorkOrderType
+from backend.workdays import STOCKHOLM, add_working_days, working_days_between
+from backend.workorders.tables import Channel, NotCompletedReason, Outcome, WorkOrderStatus, WorkOrderType
 
 TYPE_LABELS = {
     WorkOrderType.repair_hmc: "AU på HMC",
@@ -29,6 +30,21 @@ STATUS_LABELS = {
     WorkOrderStatus.not_completed: "Ej utförd",
     WorkOrderStatus.completed: "Klar",
     WorkOrderStatus.cancelled: "Makulerad",
+}
+
+OUTCOME_LABELS = {
+    Outcome.fixed: "Åtgärdat",
+    Outcome.needs_follow_up: "Behöver uppföljning",
+    Outcome.taken_to_workshop: "Taget till verkstaden",
+    Outcome.replacement_left: "Ersättningshjälpmedel lämnat",
+    Outcome.condemned: "Utdömt",
+}
+
+NOT_COMPLETED_LABELS = {
+    NotCompletedReason.not_home: "Brukaren var inte hemma",
+    NotCompletedReason.unreachable: "Gick inte att nå brukaren",
+    NotCompletedReason.declined: "Brukaren tackade nej till besöket",
+    NotCompletedReason.other: "Annat skäl",
 }
 
 OPEN_STATUSES = frozenset(
@@ -97,6 +113,84 @@ SLA_LABELS = {"on_time": "I tid", "due_today": "Förfaller idag", "overdue": "F�
 
 def repair_within_kpi(received_on: date, completed_on: date) -> bool:
     return working_days_between(received_on, completed_on) <= REPAIR_KPI_WORKING_DAYS
+
+
+class WorkOrderError(Exception):
+    """A rule refused the change; `message` is Swedish and meant for the person acting."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class WorkOrderNotFound(WorkOrderError):
+    def __init__(self) -> None:
+        super().__init__("Arbetsordern finns inte.")
+
+
+# --- creating orders -----------------------------------------------------------------
+
+
+async def next_number(organisation_id: int, year: int) -> str:
+    """The next AO-<year>-<n>: a counter row per organisation and year, taken under its row lock.
+
+    The first number of a year continues from the highest already stored (demo data and
+    imports load numbers directly)."""
+    last = await db.fetchval(
+        "UPDATE work_order_counter SET last_number = last_number + 1 "
+        "WHERE organisation = $1 AND year = $2 RETURNING last_number",
+        organisation_id, year,
+    )
+    if last is None:
+        await db.execute(
+            """
+            INSERT INTO work_order_counter (organisation, year, last_number)
+            SELECT $1, $2, coalesce(max(substring(number FROM '[0-9]+$')::int), 0)
+            FROM work_order WHERE organisation = $1 AND number LIKE 'AO-' || $2::text || '-%'
+            ON CONFLICT (organisation, year) DO NOTHING
+            """,
+            organisation_id, year,
+        )
+        return await next_number(organisation_id, year)
+    return f"AO-{year}-{last:06d}"
+
+
+async def create_work_order(*, organisation_id: int, type: str, device_id: int, description: str,
+                            channel: str, actor_id: int | None = None, orderer_id: int | None = None,
+                            care_unit_id: int | None = None, patient_id: int | None = None,
+                            follow_up_of: int | None = None, received_at: datetime | None = None) -> dict:
+    """A new order (status new) with its service-level due dates fixed from the organisation's
+    clocks. The patient defaults to the device's current holder. Joins a surrounding transaction."""
+    WorkOrderType(type), Channel(channel)  # a programming error, not user input, if these fail
+    received_at = received_at or datetime.now(STOCKHOLM)
+    org_clocks = await db.fetchval("SELECT clocks FROM organisation WHERE id = $1", organisation_id)
+    if isinstance(org_clocks, str):
+        org_clocks = json.loads(org_clocks)
+    due = due_dates(type, received_at.astimezone(STOCKHOLM).date(), clocks_for(org_clocks))
+    number = await next_number(organisation_id, received_at.astimezone(STOCKHOLM).year)
+    row = await db.fetchrow(
+        """
+        INSERT INTO work_order (organisation, number, type, status, channel, device, patient, care_unit, orderer,
+                                description, received_at, start_due, finish_due, follow_up_of, updated_at)
+        SELECT $1, $2, $3, 'new', $4, d.id, coalesce($6, d.holder), $7, $8, $9, $10, $11, $12, $13, now()
+        FROM device d WHERE d.id = $5 AND d.organisation = $1
+        RETURNING id, number, version
+        """,
+        organisation_id, number, type, channel, device_id, patient_id, care_unit_id, orderer_id, description,
+        received_at, due.start, due.finish, follow_up_of,
+    )
+    if row is None:
+        raise WorkOrderError("Hjälpmedlet finns inte.")
+    await record_event(row["id"], actor_id, "created", TYPE_LABELS[WorkOrderType(type)])
+    return dict(row)
+
+
+async def record_event(work_order_id: int, actor_id: int | None, kind: str, detail: str = "") -> None:
+    await db.execute(
+        "INSERT INTO work_order_event (work_order, staff_user, kind, detail) VALUES ($1, $2, $3, $4)",
+        work_order_id, actor_id, kind, detail,
+    )
 
 
 # --- lists ---------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 from enum import Enum
 
-from piccolo.columns import Date, ForeignKey, Integer, Text, Time, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Bytea, Date, ForeignKey, Integer, Numeric, Text, Time, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
-from backend.devices.tables import Device
+from backend.devices.tables import Article, Device
+from backend.maintenance.tables import ChecklistTemplate
 from backend.organisations.tables import CareUnit, Organisation
 from backend.patients.tables import Patient
 
@@ -40,6 +41,21 @@ class Channel(str, Enum):
     hmc = "hmc"  # registered at the HMC's counter
 
 
+class Outcome(str, Enum):
+    fixed = "fixed"
+    needs_follow_up = "needs_follow_up"
+    taken_to_workshop = "taken_to_workshop"
+    replacement_left = "replacement_left"  # ersättningshjälpmedel lämnat
+    condemned = "condemned"  # utdömd: the prescriber starts a new assessment
+
+
+class NotCompletedReason(str, Enum):
+    not_home = "not_home"
+    unreachable = "unreachable"
+    declined = "declined"
+    other = "other"
+
+
 class WorkOrder(Table, tablename="work_order"):
     organisation = ForeignKey(Organisation)
     number = Varchar(length=20)  # human-facing, e.g. AO-2026-004711
@@ -66,5 +82,94 @@ class WorkOrder(Table, tablename="work_order"):
     completed_at = Timestamptz(null=True)
     cancelled_at = Timestamptz(null=True)
     cancel_reason = Text(null=True)
-    outcome = Varchar(length=30, null=True)
+    outcome = Varchar(length=30, null=True, choices=Outcome)
     updated_at = Timestamptz()
+    follow_up_of = ForeignKey("self", null=True)  # the FU whose failed safety item made this repair
+    not_completed_reason = Varchar(length=20, null=True, choices=NotCompletedReason)
+    message_to_orderer = Text(null=True)
+
+
+class WorkOrderCounter(Table, tablename="work_order_counter"):
+    """The last number handed out per organisation and year (composite primary key in SQL)."""
+
+    organisation = ForeignKey(Organisation, primary_key=True)
+    year = Integer()
+    last_number = Integer()
+
+
+class WorkOrderEvent(Table, tablename="work_order_event"):
+    """One thing that happened to an order: planned, started, paused, completed, cancelled…"""
+
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    at = Timestamptz()
+    staff_user = ForeignKey(StaffUser, null=True)
+    kind = Varchar(length=30)
+    detail = Text()
+
+
+class ChecklistAnswer(Table, tablename="checklist_answer"):
+    """One answer to one checklist item; a later row for the same item supersedes it."""
+
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    template = ForeignKey(ChecklistTemplate)
+    item_key = Varchar(length=60)
+    answer = Varchar(length=4)  # pass, fail, na
+    measurement = Numeric(digits=(12, 3), null=True)
+    comment = Text()
+    answered_by = ForeignKey(StaffUser)
+    answered_at = Timestamptz()
+
+
+class SafetyDecision(Table, tablename="safety_decision"):
+    """What was done about a failed safety-critical item; the device's status follows it."""
+
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    item_key = Varchar(length=60)
+    decision = Varchar(length=20)  # taken_out_of_use, repaired_on_site, follow_up_order
+    comment = Text()
+    follow_up_order = ForeignKey(WorkOrder, null=True)
+    decided_by = ForeignKey(StaffUser)
+    decided_at = Timestamptz()
+
+
+class PartUsed(Table, tablename="part_used"):
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    article = ForeignKey(Article)
+    quantity = Integer()
+    added_by = ForeignKey(StaffUser)
+    added_at = Timestamptz()
+
+
+class TimeEntry(Table, tablename="time_entry"):
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    minutes = Integer()
+    added_by = ForeignKey(StaffUser)
+    added_at = Timestamptz()
+
+
+class WorkNote(Table, tablename="work_note"):
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    kind = Varchar(length=20)  # fault_found, action_taken, note
+    text = Text()
+    added_by = ForeignKey(StaffUser)
+    added_at = Timestamptz()
+
+
+class WorkPhoto(Table, tablename="work_photo"):
+    """A photo from the visit, stored in PostgreSQL; shown only to staff who may see the order."""
+
+    id = BigSerial(primary_key=True)
+    work_order = ForeignKey(WorkOrder)
+    content = Bytea()
+    content_type = Varchar(length=20)
+    width = Integer()
+    height = Integer()
+    caption = Text()
+    added_by = ForeignKey(StaffUser)
+    added_at = Timestamptz()

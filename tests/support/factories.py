@@ -140,7 +140,13 @@ async def delete_world(world: World) -> None:
         "DELETE FROM audit_log WHERE organisation = $1",
         "DELETE FROM security_event WHERE organisation = $1",
         "DELETE FROM invitation WHERE organisation = $1",
+        # Field work: the append-only rows of each order, then the orders (follow-ups first).
+        *(f"DELETE FROM {table} WHERE work_order IN (SELECT id FROM work_order WHERE organisation = $1)"
+          for table in ("work_order_event", "checklist_answer", "safety_decision", "part_used", "time_entry",
+                        "work_note", "work_photo")),
+        "DELETE FROM work_order WHERE organisation = $1 AND follow_up_of IS NOT NULL",
         "DELETE FROM work_order WHERE organisation = $1",
+        "DELETE FROM work_order_counter WHERE organisation = $1",
         "DELETE FROM passkey WHERE staff_user IN (SELECT id FROM staff_user WHERE organisation = $1)",
         "DELETE FROM device WHERE organisation = $1",
         "DELETE FROM checklist_template WHERE category IN (SELECT id FROM device_category WHERE organisation = $1)",
