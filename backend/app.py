@@ -30,7 +30,8 @@ from backend.fittings.routes import (
 )
 from backend.patients.routes import PatientController
 from backend.reports.routes import OverviewController
-from backend.workorders.routes import DayController, WorkOrderController
+from backend.workorders.routes import WorkOrderController
+from backend.workorders.visit_routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
 from backend.settings import Settings
 from backend.system.routes import SystemController
@@ -68,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         DeviceController,
         WorkOrderController,
         DayController,
+        VisitController,
+        PhotoController,
+        ProtocolController,
         OverviewController,
         FittingController,
         BookingFlowController,

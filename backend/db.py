@@ -14,6 +14,7 @@ import os
 import subprocess
 import warnings
 from contextlib import asynccontextmanager, contextmanager, redirect_stdout
+from contextvars import ContextVar
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -129,8 +130,37 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     saves a round trip per query. asyncpg still rolls back an open transaction."""
 
 
-async def start_pool(max_size: int = 10) -> None:
-    await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
+# Counting queries: tests assert that a page makes a fixed number, whatever the data.
+_query_counter: ContextVar[list[int] | None] = ContextVar("runda_query_counter", default=None)
+
+
+def _count_query(_record: object) -> None:
+    counter = _query_counter.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+async def _log_queries(connection: asyncpg.Connection) -> None:
+    connection.add_query_logger(_count_query)
+
+
+@contextmanager
+def counting_queries() -> Iterator[list[int]]:
+    """`with counting_queries() as n:` … `n[0]` is the number of queries run in this task.
+
+    Needs a pool started with `count_queries=True`. asyncpg reports a query just after it
+    finishes, so give the loop one turn (`await asyncio.sleep(0)`) before reading."""
+    counter = [0]
+    token = _query_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _query_counter.reset(token)
+
+
+async def start_pool(max_size: int = 10, *, count_queries: bool = False) -> None:
+    await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session,
+                                   init=_log_queries if count_queries else None)
 
 
 async def close_pool() -> None:
@@ -203,6 +233,12 @@ async def migrate() -> list[str]:
         if not result.success:
             raise DatabaseError(f"migration failed: {result.message}")
     return pending
+
+
+def transaction():
+    """One transaction for everything inside it: `db.*` calls and Piccolo queries join it,
+    and a nested `transaction()` joins the outer one."""
+    return DB.transaction()
 
 
 @asynccontextmanager

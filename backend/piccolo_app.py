@@ -16,13 +16,11 @@ from backend.fittings.tables import (
     ProductArea,
     ResourceHold,
 )
-from backend.maintenance.tables import ChecklistTemplate
+from backend.maintenance.tables import ChecklistAnswer, ChecklistTemplate, SafetyDecision
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
 from backend.patients.tables import Patient
 from backend.workorders.tables import (
-    ChecklistAnswer,
     PartUsed,
-    SafetyDecision,
     TimeEntry,
     WorkNote,
     WorkOrder,

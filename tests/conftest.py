@@ -45,7 +45,7 @@ def database_url(server_url: str) -> Iterator[str]:
 async def database(database_url: str) -> AsyncIterator[str]:
     """The migrated test database with Runda's pool open on it."""
     db.configure(database_url)
-    await db.start_pool()
+    await db.start_pool(count_queries=True)
     await db.migrate()
     try:
         yield database_url

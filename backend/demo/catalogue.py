@@ -137,8 +137,11 @@ def spare_parts() -> list[tuple[str, str]]:
 
 
 def _item(key: str, text: str, safety: bool = False, unit: str | None = None,
-          lo: float | None = None, hi: float | None = None) -> dict:
-    measurement = {"unit": unit, "min": lo, "max": hi} if unit else None
+          lo: float | None = None, hi: float | None = None, possible: tuple[float, float] | None = None) -> dict:
+    """A checklist item; a measured one passes within [lo, hi] and can physically read within `possible`."""
+    measurement = None
+    if unit:
+        measurement = {"unit": unit, "min": lo, "max": hi, "lowest": possible[0], "highest": possible[1]}
     return {"key": key, "text": text, "safety_critical": safety, "measurement": measurement}
 
 
@@ -148,7 +151,7 @@ _POWERED_COMMON = [
     _item("motor_brakes", "Motorbromsar håller, frikoppling fungerar", True),
     _item("joystick", "Styrbox/joystick och hastighetsinställning fungerar", True),
     _item("horn_lights", "Signalhorn och belysning fungerar"),
-    _item("battery_voltage", "Batterispänning i vila", False, "V", 23.0, 26.5),
+    _item("battery_voltage", "Batterispänning i vila", False, "V", 23.0, 26.5, (0.0, 60.0)),
     _item("charger_connectors", "Laddare, kontakter och säkringar hela"),
     _item("cables", "Kablage utan nötning eller klämskador", True),
 ]
@@ -174,7 +177,7 @@ CHECKLISTS: dict[str, list[dict]] = {
         _item("emergency_lowering", "Nödsänkning fungerar", True),
         _item("handset", "Handkontroll och kabel hela"),
         _item("battery_charger", "Batteri och laddare fungerar"),
-        _item("load_test", "Provlyft med maxlast", True, "kg", 140.0, 300.0),
+        _item("load_test", "Provlyft med maxlast", True, "kg", 140.0, 300.0, (0.0, 1000.0)),
         _item("inspection_label", "Etikett med nästa besiktningsdatum satt"),
     ],
     "mobile_lift": [
@@ -184,7 +187,7 @@ CHECKLISTS: dict[str, list[dict]] = {
         _item("actuator", "Ställdon utan missljud eller läckage"),
         _item("emergency_lowering", "Nödsänkning fungerar", True),
         _item("battery_charger", "Batteri och laddare fungerar"),
-        _item("load_test", "Provlyft med maxlast", True, "kg", 120.0, 250.0),
+        _item("load_test", "Provlyft med maxlast", True, "kg", 120.0, 250.0, (0.0, 1000.0)),
         _item("sling_hanger", "Selbygel och krokar hela", True),
         _item("inspection_label", "Etikett med nästa besiktningsdatum satt"),
     ],
@@ -205,9 +208,9 @@ CHECKLISTS: dict[str, list[dict]] = {
         _item("emergency_lowering", "Nödsänkning fungerar", True),
         _item("handset_cable", "Handkontroll och nätkabel hela", True),
         _item("side_rails", "Sidogrindar låser, mellanrum och höjd över madrass godkända", True),
-        _item("protective_earth", "Skyddsjordsresistans (EN 62353)", True, "Ω", 0.0, 0.3),
-        _item("leakage_current", "Läckström (EN 62353)", True, "mA", 0.0, 0.5),
-        _item("insulation", "Isolationsresistans (EN 62353)", True, "MΩ", 2.0, 999.0),
+        _item("protective_earth", "Skyddsjordsresistans (EN 62353)", True, "Ω", 0.0, 0.3, (0.0, 100.0)),
+        _item("leakage_current", "Läckström (EN 62353)", True, "mA", 0.0, 0.5, (0.0, 100.0)),
+        _item("insulation", "Isolationsresistans (EN 62353)", True, "MΩ", 2.0, 999.0, (0.0, 10000.0)),
         _item("lifting_pole", "Lyftbåge och handtag fast monterade"),
     ],
     "bed_lift": [
@@ -215,7 +218,7 @@ CHECKLISTS: dict[str, list[dict]] = {
         _item("motor_functions", "Motorfunktioner fungerar"),
         _item("emergency_lowering", "Nödsänkning fungerar", True),
         _item("handset_cable", "Handkontroll och nätkabel hela", True),
-        _item("protective_earth", "Skyddsjordsresistans (EN 62353)", True, "Ω", 0.0, 0.3),
+        _item("protective_earth", "Skyddsjordsresistans (EN 62353)", True, "Ω", 0.0, 0.3, (0.0, 100.0)),
         _item("frame", "Ram och leder utan glapp"),
         _item("label", "Märkning och etikett läsbara"),
         _item("noise", "Inga onormala ljud vid körning"),
@@ -238,7 +241,7 @@ CHECKLISTS: dict[str, list[dict]] = {
         _item("chest_support", "Bröststöd och remmar hela", True),
         _item("heel_support", "Hälstöd och fotplatta hela"),
         _item("castors_brakes", "Hjul och bromsar fungerar", True),
-        _item("max_weight", "Maxvikt för brukaren kontrollerad", True, "kg", 0.0, 150.0),
+        _item("max_weight", "Maxvikt för brukaren kontrollerad", True, "kg", 0.0, 150.0, (0.0, 500.0)),
         _item("straps", "Bälten och spännen fungerar"),
         _item("label", "Märkning läsbar"),
     ],

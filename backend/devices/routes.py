@@ -7,6 +7,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from backend.accounts.tables import Role
 from backend.auth import current_actor, signed_in
 from backend.devices import service
 
@@ -32,4 +33,5 @@ class DeviceController(Controller):
             card = await service.device_card(current_actor(request), individnummer)
         except service.DeviceNotFound:
             raise NotFoundException() from None
-        return Template("devices/card.html", context=card)
+        protocol_links = current_actor(request).role in (Role.technician, Role.coordinator, Role.admin)
+        return Template("devices/card.html", context={**card, "protocol_links": protocol_links})

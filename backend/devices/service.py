@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
+
 from backend import db
 from backend.accounts.service import Actor
 from backend.audit.service import record_patient_reads
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.patients.service import may_see
-from backend.workorders.service import STATUS_LABELS, TYPE_LABELS
-from backend.workorders.tables import WorkOrderStatus, WorkOrderType
+from backend.workorders.service import EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS, TYPE_LABELS
+from backend.workorders.tables import Outcome, WorkOrderStatus, WorkOrderType
 
 
 class DeviceNotFound(Exception):
@@ -35,15 +38,7 @@ async def device_card(actor: Actor, individnummer: str) -> dict:
     )
     if device is None:
         raise DeviceNotFound()
-    history = await db.fetch(
-        """
-        SELECT w.number, w.type, w.status, w.description, w.received_at, w.completed_at, w.cancelled_at,
-               w.cancel_reason, w.outcome, s.name AS assignee_name
-        FROM work_order w LEFT JOIN staff_user s ON s.id = w.assignee
-        WHERE w.device = $1 ORDER BY w.received_at DESC
-        """,
-        device["id"],
-    )
+    history = await device_history(device["id"])
     holder = None
     if device["holder"] is not None and await may_see(actor, device["holder"]):
         holder = await db.fetchrow(
@@ -52,6 +47,55 @@ async def device_card(actor: Actor, individnummer: str) -> dict:
         await record_patient_reads(actor, [device["holder"]], "device_card")
     card = dict(device)
     card["status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(card["status"])]
-    events = [{**dict(h), "status_label": STATUS_LABELS[WorkOrderStatus(h["status"])],
-               "type_label": TYPE_LABELS[WorkOrderType(h["type"])]} for h in history]
-    return {"device": card, "history": events, "holder": dict(holder) if holder else None}
+    return {"device": card, "history": history, "holder": dict(holder) if holder else None}
+
+
+async def device_history(device_id: int) -> list[dict]:
+    """Every order on the device, newest first, each with what happened, who and when (one query)."""
+    rows = await db.fetch(
+        """
+        SELECT w.id, w.number, w.type, w.status, w.description, w.received_at, w.completed_at, w.cancelled_at,
+               w.cancel_reason, w.outcome, s.name AS assignee_name,
+               (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'detail', e.detail,
+                                                           'who', p.name) ORDER BY e.id), '[]')
+                FROM work_order_event e LEFT JOIN staff_user p ON p.id = e.staff_user
+                WHERE e.work_order = w.id) AS events
+        FROM work_order w LEFT JOIN staff_user s ON s.id = w.assignee
+        WHERE w.device = $1 ORDER BY w.received_at DESC, w.id DESC
+        """,
+        device_id,
+    )
+    history = []
+    for h in rows:
+        entry = dict(h)
+        entry["status_label"] = STATUS_LABELS[WorkOrderStatus(h["status"])]
+        entry["type_label"] = TYPE_LABELS[WorkOrderType(h["type"])]
+        entry["outcome_label"] = OUTCOME_LABELS[Outcome(h["outcome"])] if h["outcome"] else None
+        entry["events"] = [{**e, "at": datetime.fromisoformat(e["at"]), "label": EVENT_LABELS.get(e["kind"], e["kind"])}
+                           for e in json.loads(h["events"])]
+        history.append(entry)
+    return history
+
+
+async def spare_parts(organisation_id: int) -> list[dict]:
+    """The articles that are spare parts (no device category), for the parts list on a visit."""
+    rows = await db.fetch(
+        "SELECT id, article_number, name, manufacturer FROM article "
+        "WHERE organisation = $1 AND category IS NULL ORDER BY name, manufacturer",
+        organisation_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def set_status(device_id: int, status: str) -> str:
+    """Change a device's status (joins the caller's transaction); returns the status it had."""
+    DeviceStatus(status)
+    return await db.fetchval(
+        "UPDATE device d SET status = $2 FROM device old WHERE d.id = $1 AND old.id = d.id RETURNING old.status",
+        device_id, status,
+    )
+
+
+async def set_fu_dates(device_id: int, last: date, next_due: date | None) -> None:
+    """Record a completed FU and when the next one is due (joins the caller's transaction)."""
+    await db.execute("UPDATE device SET last_fu_date = $2, next_fu_date = $3 WHERE id = $1", device_id, last, next_due)

@@ -1,23 +1,27 @@
-"""The coordinator's board of open work orders, and the technician's day."""
+"""The coordinator's work orders: the board, one order, planning, a technician's day, makulera."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from litestar import Controller, Request, get
-from litestar.params import FromQuery
-from litestar.response import Template
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
 
-from backend.accounts.tables import Role
-from backend.audit.service import record_patient_reads
 from backend.auth import STAFF_OVERSIGHT, current_actor, requires
-from backend.web import STOCKHOLM, BadInput
-from backend.workorders import service
+from backend.forms import Form, FormError, date_field, fields, integer, text, time_field
+from backend.audit.service import record_patient_reads
+from backend.workdays import today
+from backend.workorders import planning, service, visits
+from backend.workorders.service import NotOpen, VersionConflict, WorkOrderError, WorkOrderNotFound
 from backend.workorders.tables import WorkOrderStatus, WorkOrderType
 
-
-def today() -> date:
-    return datetime.now(STOCKHOLM).date()
+NOTICES = {
+    "planerad": "Arbetsordern är planerad.",
+    "makulerad": "Arbetsordern är makulerad.",
+    "flyttad": "Ordningen är ändrad.",
+}
 
 
 class WorkOrderController(Controller):
@@ -42,23 +46,94 @@ class WorkOrderController(Controller):
             "page_size": service.PAGE_SIZE,
         })
 
-
-class DayController(Controller):
-    path = "/min-dag"
-    guards = [requires(Role.technician)]
-
-    @get("/")
-    async def day(self, request: Request, dag: FromQuery[str | None] = None) -> Template:
-        current = today()
-        try:
-            day = date.fromisoformat(dag) if dag else current
-        except ValueError:
-            raise BadInput("Datumet ska skrivas som 2026-03-01.") from None
+    @get("/planering")
+    async def technician_day(self, request: Request, tekniker: FromQuery[int | None] = None,
+                             dag: FromQuery[str | None] = None) -> Template:
+        """A technician's day as the coordinator plans it, with earlier/later buttons."""
         actor = current_actor(request)
-        visits = await service.technician_day(actor.id, actor.organisation, day, current)
-        await record_patient_reads(actor, [v["patient"] for v in visits if v["patient"]], "day_list")
-        upcoming = None if visits else await service.next_day_with_visits(actor.id, day)
-        return Template("workorders/day.html", context={
-            "visits": visits, "day": day, "today": current, "upcoming": upcoming,
-            "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
+        try:
+            day = date.fromisoformat(dag) if dag else today()
+        except ValueError:
+            day = today()
+        technicians = await planning.technicians(actor.organisation)
+        chosen = next((t for t in technicians if t["id"] == tekniker), None)
+        day_visits = []
+        if chosen:
+            day_visits = await service.technician_day(chosen["id"], actor.organisation, day, today())
+            await record_patient_reads(actor, [v["patient"] for v in day_visits if v["patient"]], "planning_day")
+        return Template("workorders/planning.html", context={
+            "technicians": technicians, "chosen": chosen, "day": day, "visits": day_visits,
         })
+
+    async def _order_page(self, request: Request, order_id: int, *, error: FormError | None = None,
+                          form: dict | None = None, failed: str | None = None, status: int = 200,
+                          notice: str | None = None) -> Template:
+        actor = current_actor(request)
+        try:
+            data = await visits.visit(actor, order_id, audit_as="work_order")
+        except WorkOrderNotFound:
+            raise NotFoundException() from None
+        order = data["order"]
+        defaults = {
+            "technician": str(order["assignee"] or ""),
+            "day": (order["planned_date"] or today()).isoformat(),
+            "window_start": order["window_start"].strftime("%H:%M") if order["window_start"] else "08:00",
+            "window_end": order["window_end"].strftime("%H:%M") if order["window_end"] else "10:00",
+        }
+        return Template("workorders/order.html", context={
+            **data, "technicians": await planning.technicians(actor.organisation), "error": error,
+            "form": {**defaults, **(form or {})}, "failed": failed, "notice": notice,
+            "plannable": order["status"] in planning.PLANNABLE,
+            "cancellable": order["status"] in {s.value for s in service.OPEN_STATUSES},
+        }, status_code=status)
+
+    @get("/{order_id:int}")
+    async def order(self, request: Request, order_id: FromPath[int], klart: FromQuery[str | None] = None) -> Template:
+        return await self._order_page(request, order_id, notice=NOTICES.get(klart or ""))
+
+    async def _act(self, request: Request, order_id: int, form: dict, failed: str, done: str, action,
+                   back: str | None = None) -> Response:
+        try:
+            await action()
+        except WorkOrderNotFound:
+            raise NotFoundException() from None
+        except (VersionConflict, NotOpen) as exc:
+            return await self._order_page(request, order_id, error=FormError(exc.message), form=form,
+                                          failed=failed, status=409)
+        except WorkOrderError as exc:
+            return await self._order_page(request, order_id, error=FormError(exc.message, exc.field), form=form,
+                                          failed=failed, status=400)
+        except FormError as exc:
+            return await self._order_page(request, order_id, error=exc, form=form, failed=failed, status=400)
+        return Redirect(back or f"/arbetsordrar/{order_id}?klart={done}", status_code=303)
+
+    @post("/{order_id:int}/planera")
+    async def plan(self, request: Request, order_id: FromPath[int], data: Form) -> Response:
+        form = fields(data)
+        actor = current_actor(request)
+        return await self._act(request, order_id, form, "planera", "planerad", lambda: planning.plan_order(
+            actor, order_id, integer(form, "version", "Ladda om sidan och försök igen."),
+            technician_id=integer(form, "technician", "Välj en tekniker."),
+            day=date_field(form, "day"), window_start=time_field(form, "window_start"),
+            window_end=time_field(form, "window_end"), today=today()))
+
+    @post("/{order_id:int}/makulera")
+    async def cancel(self, request: Request, order_id: FromPath[int], data: Form) -> Response:
+        form = fields(data)
+        actor = current_actor(request)
+        return await self._act(request, order_id, form, "makulera", "makulerad", lambda: planning.cancel_order(
+            actor, order_id, integer(form, "version", "Ladda om sidan och försök igen."),
+            text(form, "reason", 500), text(form, "message_to_orderer", 2000)))
+
+    @post("/{order_id:int}/flytta")
+    async def move(self, request: Request, order_id: FromPath[int], data: Form) -> Response:
+        form = fields(data)
+        actor = current_actor(request)
+        direction = -1 if text(form, "direction") == "tidigare" else 1
+        technician, day = text(form, "technician", 12), text(form, "day", 10)
+        try:
+            back = f"/arbetsordrar/planering?tekniker={int(technician)}&dag={date.fromisoformat(day).isoformat()}"
+        except ValueError:
+            back = "/arbetsordrar/planering"
+        return await self._act(request, order_id, form, "planera", "flyttad", lambda: planning.move_in_day(
+            actor, order_id, integer(form, "version", "Ladda om sidan och försök igen."), direction), back=back)

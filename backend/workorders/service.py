@@ -8,6 +8,8 @@ from datetime import date, datetime
 from typing import Mapping
 
 from backend import db
+from backend.accounts.service import Actor
+from backend.accounts.tables import Role
 from backend.workdays import STOCKHOLM, add_working_days, working_days_between
 from backend.workorders.tables import Channel, NotCompletedReason, Outcome, WorkOrderStatus, WorkOrderType
 
@@ -45,6 +47,21 @@ NOT_COMPLETED_LABELS = {
     NotCompletedReason.unreachable: "Gick inte att nå brukaren",
     NotCompletedReason.declined: "Brukaren tackade nej till besöket",
     NotCompletedReason.other: "Annat skäl",
+}
+
+# What happened to an order (work_order_event.kind), as the history shows it.
+EVENT_LABELS = {
+    "created": "Registrerad",
+    "planned": "Planerad",
+    "reordered": "Ny plats i dagens ordning",
+    "started": "Påbörjad",
+    "paused": "Pausad",
+    "completed": "Slutförd",
+    "not_completed": "Kunde inte utföras",
+    "cancelled": "Makulerad",
+    "safety_decision": "Beslut om underkänd säkerhetspunkt",
+    "device_status": "Hjälpmedlets status ändrad",
+    "fu_done": "FU registrerad",
 }
 
 OPEN_STATUSES = frozenset(
@@ -129,6 +146,70 @@ class WorkOrderNotFound(WorkOrderError):
         super().__init__("Arbetsordern finns inte.")
 
 
+class VersionConflict(WorkOrderError):
+    """Someone changed the order since the page was opened; nothing was written."""
+
+    def __init__(self, changed_by: str | None, changed_at: datetime | None) -> None:
+        who = f" av {changed_by}" if changed_by else ""
+        when = f" {changed_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}" if changed_at else ""
+        super().__init__(
+            f"Arbetsordern har ändrats{who}{when} sedan du öppnade sidan. Det du skrev finns kvar nedan: "
+            "kontrollera läget och skicka igen.")
+
+
+class NotAssigned(WorkOrderError):
+    """The order is not (or no longer) this technician's."""
+
+    def __init__(self) -> None:
+        super().__init__("Besöket är inte tilldelat dig (längre). Kontakta samordnaren.")
+
+
+class NotOpen(WorkOrderError):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"Arbetsordern är {STATUS_LABELS[WorkOrderStatus(status)].lower()} och kan inte ändras.")
+
+
+# --- changing an order: lock it, check the version it was based on, apply ----------------
+
+
+async def lock_order(actor: Actor, work_order_id: int) -> dict:
+    """The order, row-locked for this transaction; refused unless it is the technician's."""
+    row = await db.fetchrow(
+        """
+        SELECT w.id, w.type, w.status, w.version, w.assignee, w.device, w.organisation, w.number, w.patient,
+               w.updated_at, k.fu_interval_days, d.status AS device_status
+        FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
+        LEFT JOIN device_category k ON k.id = a.category
+        WHERE w.id = $1 AND w.organisation = $2 FOR UPDATE OF w
+        """,
+        work_order_id, actor.organisation,
+    )
+    if row is None:
+        raise WorkOrderNotFound()
+    if actor.role is Role.technician and row["assignee"] != actor.id:
+        raise NotAssigned()
+    return dict(row)
+
+
+async def check_version(order: dict, version: int) -> None:
+    if order["version"] != version:
+        last = await db.fetchrow(
+            "SELECT e.at, s.name FROM work_order_event e LEFT JOIN staff_user s ON s.id = e.staff_user "
+            "WHERE e.work_order = $1 ORDER BY e.id DESC LIMIT 1",
+            order["id"],
+        )
+        raise VersionConflict(last["name"] if last else None, last["at"] if last else order["updated_at"])
+
+
+async def apply_change(order: dict, assignments: str, *args: object) -> int:
+    """Apply `assignments` to the locked order and bump its version; returns the new version."""
+    return await db.fetchval(
+        f"UPDATE work_order SET {assignments}, version = version + 1, updated_at = now() WHERE id = $1 "
+        "RETURNING version",
+        order["id"], *args,
+    )
+
+
 # --- creating orders -----------------------------------------------------------------
 
 
@@ -146,8 +227,8 @@ async def next_number(organisation_id: int, year: int) -> str:
         await db.execute(
             """
             INSERT INTO work_order_counter (organisation, year, last_number)
-            SELECT $1, $2, coalesce(max(substring(number FROM '[0-9]+$')::int), 0)
-            FROM work_order WHERE organisation = $1 AND number LIKE 'AO-' || $2::text || '-%'
+            SELECT $1, $2::int, coalesce(max(substring(number FROM '[0-9]+$')::int), 0)
+            FROM work_order WHERE organisation = $1 AND number LIKE 'AO-' || $2::int || '-%'
             ON CONFLICT (organisation, year) DO NOTHING
             """,
             organisation_id, year,
@@ -244,7 +325,7 @@ async def technician_day(actor_id: int, organisation_id: int, day: date, today: 
     rows = await db.fetch(
         """
         SELECT w.id, w.number, w.type, w.status, w.description, w.planned_date, w.window_start, w.window_end,
-               w.start_due, w.finish_due, w.started_at, w.patient,
+               w.start_due, w.finish_due, w.started_at, w.patient, w.version,
                d.individnummer, k.name AS category_name, a.name AS article_name,
                p.given_name, p.family_name, p.street, p.postal_code, p.city, p.phone, p.door_code,
                p.access_notes, p.protected_identity

@@ -2,12 +2,11 @@
 
 from enum import Enum
 
-from piccolo.columns import BigSerial, Bytea, Date, ForeignKey, Integer, Numeric, Text, Time, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Bytea, Date, ForeignKey, Integer, Text, Time, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
 from backend.devices.tables import Article, Device
-from backend.maintenance.tables import ChecklistTemplate
 from backend.organisations.tables import CareUnit, Organisation
 from backend.patients.tables import Patient
 
@@ -106,33 +105,6 @@ class WorkOrderEvent(Table, tablename="work_order_event"):
     staff_user = ForeignKey(StaffUser, null=True)
     kind = Varchar(length=30)
     detail = Text()
-
-
-class ChecklistAnswer(Table, tablename="checklist_answer"):
-    """One answer to one checklist item; a later row for the same item supersedes it."""
-
-    id = BigSerial(primary_key=True)
-    work_order = ForeignKey(WorkOrder)
-    template = ForeignKey(ChecklistTemplate)
-    item_key = Varchar(length=60)
-    answer = Varchar(length=4)  # pass, fail, na
-    measurement = Numeric(digits=(12, 3), null=True)
-    comment = Text()
-    answered_by = ForeignKey(StaffUser)
-    answered_at = Timestamptz()
-
-
-class SafetyDecision(Table, tablename="safety_decision"):
-    """What was done about a failed safety-critical item; the device's status follows it."""
-
-    id = BigSerial(primary_key=True)
-    work_order = ForeignKey(WorkOrder)
-    item_key = Varchar(length=60)
-    decision = Varchar(length=20)  # taken_out_of_use, repaired_on_site, follow_up_order
-    comment = Text()
-    follow_up_order = ForeignKey(WorkOrder, null=True)
-    decided_by = ForeignKey(StaffUser)
-    decided_at = Timestamptz()
 
 
 class PartUsed(Table, tablename="part_used"):

@@ -16,6 +16,7 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
+from backend.accounts import service
 from tests.support.server import free_port, wait_until_healthy
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -80,3 +81,14 @@ async def add_virtual_authenticator(page) -> str:
     }})
     page.runda_cdp = cdp
     return result["authenticatorId"]
+
+
+async def sign_in_with_passkey(page, live_server, world, role: str, start_page: str) -> None:
+    """Register a passkey through an invitation in the browser; lands signed in on `start_page`."""
+    token, _ = await service.create_invitation(organisation_id=world.organisation, name="", role=role,
+                                               staff_user_id=world.staff[role])
+    await add_virtual_authenticator(page)
+    await page.goto(f"{live_server}/inbjudan/{token}")
+    await page.get_by_label("Namn på passkeyn").fill(f"Testdator {role}")
+    await page.get_by_role("button", name="Skapa passkey och logga in").click()
+    await page.wait_for_url(f"{live_server}{start_page}")

@@ -8,8 +8,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from backend.accounts import service
-from tests.e2e.conftest import add_virtual_authenticator
+from tests.e2e.conftest import sign_in_with_passkey
 from tests.support.factories import add_fitting_availability, add_patient, delete_world, make_world
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -23,16 +22,6 @@ async def world(database):
     await add_fitting_availability(world)
     yield world
     await delete_world(world)
-
-
-async def sign_in_with_passkey(page, live_server, world, role: str, start_page: str) -> None:
-    token, _ = await service.create_invitation(organisation_id=world.organisation, name="", role=role,
-                                               staff_user_id=world.staff[role])
-    await add_virtual_authenticator(page)
-    await page.goto(f"{live_server}/inbjudan/{token}")
-    await page.get_by_label("Namn på passkeyn").fill(f"Testdator {role}")
-    await page.get_by_role("button", name="Skapa passkey och logga in").click()
-    await page.wait_for_url(f"{live_server}{start_page}")
 
 
 def feed_event(link: str):

@@ -6,6 +6,8 @@ so nobody can add a page without deciding who may use it.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from litestar.routes import HTTPRoute
 
@@ -14,6 +16,7 @@ from tests.support.factories import (
     add_fitting_availability,
     add_fitting_booking,
     add_patient,
+    add_photo,
     add_work_order,
     delete_world,
     make_world,
@@ -49,6 +52,17 @@ ACCESS = {
     ("GET", "/enheter/{individnummer:str}"): ("/enheter/{device}", dict(anonymous=303, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
     ("GET", "/arbetsordrar"): ("/arbetsordrar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/min-dag"): ("/min-dag", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    # The technician's visit. Posts send empty forms: refused with a message (400), nothing written.
+    ("GET", "/besok/{order_id:int}"): ("/besok/{order}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    **{("POST", f"/besok/{{order_id:int}}/{action}"): (f"/besok/{{order}}/{action}", dict(anonymous=401, technician=400, consultant=403, prescriber=403, coordinator=403, admin=403))
+       for action in ("starta", "pausa", "slutfor", "ej-utford", "checklista", "sakerhetsbeslut", "delar", "tid", "rapport", "anteckning", "foton")},
+    ("GET", "/protokoll/{order_id:int}"): ("/protokoll/{order}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/foton/{photo_id:int}"): ("/foton/{photo}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    # Planning and makulera (coordinator).
+    ("GET", "/arbetsordrar/planering"): ("/arbetsordrar/planering?tekniker={technician}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/arbetsordrar/{order_id:int}"): ("/arbetsordrar/{order}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    **{("POST", f"/arbetsordrar/{{order_id:int}}/{action}"): (f"/arbetsordrar/{{order}}/{action}", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400))
+       for action in ("planera", "makulera", "flytta")},
     ("GET", "/oversikt"): ("/oversikt", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     # Fittings. Posts send empty forms: they are refused (400) or point at nothing (404), and change nothing.
     ("GET", "/utprovningar"): ("/utprovningar", dict(anonymous=303, technician=403, consultant=200, prescriber=200, coordinator=200, admin=200)),
@@ -110,10 +124,13 @@ async def world(database):
     world = await make_world()
     patient = await add_patient(world)
     device = await add_device(world, holder=patient, individnummer="R000001")
-    await add_work_order(world, device, assignee=world.staff["technician"], patient=patient)
+    order = await add_work_order(world, device, assignee=world.staff["technician"], patient=patient,
+                                 planned=date.today())
+    photo = await add_photo(world, order)
     areas = await add_fitting_availability(world)
     booking = await add_fitting_booking(world, patient, areas)
-    world.paths = {"patient": str(patient), "device": "R000001", "booking": str(booking.id)}
+    world.paths = {"patient": str(patient), "device": "R000001", "booking": str(booking.id), "order": str(order),
+                   "photo": str(photo), "technician": str(world.staff["technician"])}
     yield world
     await delete_world(world)
 

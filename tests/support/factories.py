@@ -127,6 +127,24 @@ async def add_work_order(world: World, device: int, *, assignee: int | None = No
     )
 
 
+def jpeg_bytes(width: int = 64, height: int = 48) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+async def add_photo(world: World, work_order: int, staff: str = "technician") -> int:
+    return await db.fetchval(
+        "INSERT INTO work_photo (work_order, content, content_type, width, height, added_by) "
+        "VALUES ($1, $2, 'image/jpeg', 64, 48, $3) RETURNING id",
+        work_order, jpeg_bytes(), world.staff[staff],
+    )
+
+
 async def delete_world(world: World) -> None:
     org = world.organisation
     for sql in (
