@@ -73,7 +73,7 @@ async def test_day_list_hides_a_protected_address_and_is_audited(app, worlds):
     assert day.status_code == 200
     assert "Björkvägen 12" in day.text  # an ordinary patient's address is there
     assert "Hemliga gatan" not in day.text and "9999" not in day.text
-    assert "Skyddad adress" in day.text
+    assert "Skyddade personuppgifter: adressen visas först" in day.text
     whats = {(r["patient"], r["what"]) for r in await audit_rows(home.staff["technician"])}
     assert {(home.own, "day_list"), (home.hidden, "day_list")} <= whats
     await client.aclose()
