@@ -15,6 +15,7 @@ import time
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from datetime import time as clock
 from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
@@ -40,6 +41,12 @@ PATIENTS = 23_000
 ORDERS_PER_YEAR = 15_000  # technical work orders (AU and FU together)
 FU_SHARE = 0.45  # share of those that are FU
 HISTORY_DAYS = 730
+# Why a visit could not be done, and what the technician left for the orderer.
+NOT_COMPLETED = [
+    ("not_home", "Brukaren var inte hemma vid besöket. Ring hjälpmedelscentralen för en ny tid."),
+    ("unreachable", "Vi har sökt brukaren tre gånger utan svar. Kontakta oss när brukaren kan nås."),
+    ("declined", "Brukaren tackade nej till besöket och vill avvakta."),
+]
 STAFF = {"technician": 12, "consultant": 5, "prescriber": 60, "coordinator": 3, "admin": 2}
 DISTRICTS = 11  # six sectors of Västerås, five groups of smaller municipalities
 OVERDUE_FU_SHARE = 0.02  # the HMC caught up with its FU backlog in 2025
@@ -196,7 +203,9 @@ class Region:
     devices: list[dict]
     checklists: list[dict]
     work_orders: list[dict]
-    target_day: date  # the first planned working day (today, or the next working day)
+    target_day: date
+    checklist_answers: list[dict]
+    safety_decisions: list[dict]  # the first planned working day (today, or the next working day)
 
 
 class _Builder:
@@ -218,9 +227,11 @@ class _Builder:
         self._catalogue()
         self._devices()
         self._work_orders()
+        answers, decisions = self._fu_results()
         return Region(
             self.cost_bearers, self.care_units, self.staff, self.patients, self.categories,
             self.articles, self.devices, self.checklists, self.work_orders, self.target_day,
+            answers, decisions,
         )
 
     def _cost_bearers_and_units(self) -> None:
@@ -659,7 +670,7 @@ class _Builder:
             "planned_date": None, "window_start": None, "window_end": None, "route_position": None,
             "version": 1, "received_at": _at(day_received, minutes), "start_due": None, "finish_due": None,
             "started_at": None, "completed_at": None, "cancelled_at": None, "cancel_reason": None,
-            "outcome": None,
+            "outcome": None, "not_completed_reason": None, "message_to_orderer": None,
         }
         order.update(extra)
         # The organisation's clocks are the defaults (organisation.clocks is left empty).
@@ -781,6 +792,9 @@ class _Builder:
                         # Recently started and not finished: waiting for parts, or back to planning.
                         order["status"] = rng.choice(("paused", "not_completed"))
                         order["completed_at"] = order["outcome"] = None
+                        if order["status"] == "not_completed":
+                            reason, message = rng.choice(NOT_COMPLETED)
+                            order.update(not_completed_reason=reason, message_to_orderer=message)
                     orders.append(order)
                 else:
                     open_candidates.append((done, order))
@@ -1013,7 +1027,7 @@ class _Builder:
             if not d["_interval"] or d["holder"] is None:
                 continue
             for n, event in enumerate(self._fu_events(i)):
-                latest_failed = n == 0 and d["status"] == "out_of_use"
+                latest_failed = n == 0 and d["status"] == "out_of_use"  # its safety item failed
                 if not latest_failed and rng.random() >= self.p_fu:
                     continue
                 received = cal.subtract(event, rng.randint(15, 22))
@@ -1024,8 +1038,45 @@ class _Builder:
                     self._cancel(order, cal.subtract(event, rng.randint(0, 3)))
                 else:
                     self._complete(order, event, "needs_follow_up" if latest_failed else outcomes.pick(rng))
+                    order["_failed_safety"] = latest_failed
                 out.append(order)
         return out
+
+    def _fu_results(self) -> tuple[list[dict], list[dict]]:
+        """The checklist of every completed FU: all passed, except a remark now and then and
+        the failed safety item that took a device out of use (with its decision)."""
+        rng = self.rng
+        template_of = {code: k for k, code in enumerate(C.CHECKLISTS)}
+        answers, decisions = [], []
+        for index, order in enumerate(self.work_orders):
+            if order["type"] != "maintenance" or order["status"] != "completed":
+                continue
+            code = self.devices[order["device"]]["_cat"]
+            items = C.CHECKLISTS[code]
+            failed = None
+            if order.get("_failed_safety"):
+                failed = rng.choice([i for i in items if i["safety_critical"]])["key"]
+            for item in items:
+                answer, comment, value = "pass", "", None
+                m = item["measurement"]
+                if m:
+                    value = Decimal(str(round(rng.uniform(m["min"] + (m["max"] - m["min"]) * 0.2,
+                                                          m["max"] - (m["max"] - m["min"]) * 0.2), 2)))
+                if item["key"] == failed:
+                    answer, comment = "fail", "Underkänd, hjälpmedlet taget ur bruk i väntan på reparation"
+                elif order["outcome"] == "needs_follow_up" and not item["safety_critical"] and rng.random() < 0.2:
+                    answer, comment = "fail", "Slitage, åtgärdas vid nästa besök"
+                elif rng.random() < 0.03:
+                    answer = "na"
+                    value = None
+                answers.append({"work_order": index, "template": template_of[code], "item_key": item["key"],
+                                "answer": answer, "measurement": value, "comment": comment,
+                                "answered_by": order["assignee"], "answered_at": order["completed_at"]})
+            if failed:
+                decisions.append({"work_order": index, "item_key": failed, "decision": "taken_out_of_use",
+                                  "comment": "", "decided_by": order["assignee"], "decided_at": order["completed_at"]})
+        self.progress(f"checklist answers: {len(answers)} generated")
+        return answers, decisions
 
     def _condemned_history(self) -> list[dict]:
         rng, cal, today = self.rng, self.cal, self.today
@@ -1083,11 +1134,18 @@ _TABLES: list[tuple[str, str, list[str], dict[str, str], bool]] = [
                                    "orderer", "description", "assignee", "planned_date", "window_start",
                                    "window_end", "route_position", "version", "received_at", "start_due",
                                    "finish_due", "started_at", "completed_at", "cancelled_at", "cancel_reason",
-                                   "outcome", "updated_at"],
+                                   "outcome", "updated_at", "not_completed_reason", "message_to_orderer"],
      {"device": "device", "patient": "patient", "care_unit": "care_unit", "orderer": "staff_user",
       "assignee": "staff_user"}, True),
+    ("checklist_answer", "checklist_answers", ["work_order", "template", "item_key", "answer", "measurement",
+                                               "comment", "answered_by", "answered_at"],
+     {"work_order": "work_order", "template": "checklist_template", "answered_by": "staff_user"}, False),
+    ("safety_decision", "safety_decisions", ["work_order", "item_key", "decision", "comment", "decided_by",
+                                             "decided_at"],
+     {"work_order": "work_order", "decided_by": "staff_user"}, False),
 ]
-_LABELS = {"patients": "patients", "devices": "devices", "work_orders": "work orders"}
+_LABELS = {"patients": "patients", "devices": "devices", "work_orders": "work orders",
+           "checklist_answers": "checklist answers"}
 _CHUNK = 20_000
 
 

@@ -46,7 +46,7 @@ async def device_card(actor: Actor, individnummer: str) -> dict:
         )
         await record_patient_reads(actor, [device["holder"]], "device_card")
     card = dict(device)
-    card["status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(card["status"])]
+    card["device_status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(card["status"])]
     return {"device": card, "history": history, "holder": dict(holder) if holder else None}
 
 

@@ -76,7 +76,7 @@ class WorkOrderController(Controller):
         order = data["order"]
         defaults = {
             "technician": str(order["assignee"] or ""),
-            "day": (order["planned_date"] or today()).isoformat(),
+            "day": max(order["planned_date"] or today(), today()).isoformat(),
             "window_start": order["window_start"].strftime("%H:%M") if order["window_start"] else "08:00",
             "window_end": order["window_end"].strftime("%H:%M") if order["window_end"] else "10:00",
         }

@@ -18,6 +18,7 @@ from backend.accounts.service import Actor
 from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
 from backend.devices import service as devices
+from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.maintenance import service as maintenance
 from backend.photos import Photo
 from backend.workdays import today
@@ -150,6 +151,7 @@ def _labelled(order: dict, on: date) -> dict:
     order["is_fu"] = order["type"] == WorkOrderType.maintenance
     order["is_repair"] = order["type"] in REPAIR_TYPES or order["type"] == WorkOrderType.technical_review
     order["recording"] = order["status"] in RECORDING_STATUSES
+    order["device_status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(order["device_status"])]
     return order
 
 
