@@ -214,16 +214,11 @@ async def checklist_state(work_order_id: int, checklist: Checklist) -> Checklist
         """
         SELECT
           (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM (
-              SELECT DISTINCT ON (item_key) c.id, c.item_key, c.answer, c.measurement, c.comment, c.answered_at,
-                     s.name AS answered_by_name
-              FROM checklist_answer c JOIN staff_user s ON s.id = c.answered_by
-              WHERE c.work_order = $1 ORDER BY item_key, c.id DESC) a) AS answers,
+              SELECT DISTINCT ON (item_key) id, item_key, answer, measurement, comment, answered_at
+              FROM checklist_answer WHERE work_order = $1 ORDER BY item_key, id DESC) a) AS answers,
           (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM (
-              SELECT DISTINCT ON (item_key) x.id, x.item_key, x.decision, x.comment, x.follow_up_order,
-                     x.decided_at, s.name AS decided_by_name, w.number AS follow_up_number
-              FROM safety_decision x JOIN staff_user s ON s.id = x.decided_by
-              LEFT JOIN work_order w ON w.id = x.follow_up_order
-              WHERE x.work_order = $1 ORDER BY item_key, x.id DESC) d) AS decisions
+              SELECT DISTINCT ON (item_key) id, item_key, decision, comment, follow_up_order, decided_at
+              FROM safety_decision WHERE work_order = $1 ORDER BY item_key, id DESC) d) AS decisions
         """,
         work_order_id,
     )

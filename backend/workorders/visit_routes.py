@@ -19,6 +19,7 @@ from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
 from backend.auth import current_actor, requires
 from backend.forms import Form, FormError, FormErrors, MultipartForm, decimal, fields, integer, text
+from backend.devices import service as devices
 from backend.maintenance import service as maintenance
 from backend.maintenance.service import Answer, ChecklistError
 from backend.photos import MAX_UPLOAD_BYTES, PhotoRejected, clean_photo
@@ -133,6 +134,13 @@ class VisitController(Controller):
         except FormError as exc:
             return await self._page(request, order_id, error=exc, form=form, failed=failed, status=400)
         return Redirect(f"/besok/{order_id}?klart={notice}#{failed}", status_code=303)
+
+    @get("/reservdelar")
+    async def spare_parts(self, request: Request) -> Template:
+        """The parts list for the parts field; the same for every visit, so the browser keeps it an hour."""
+        parts = await devices.spare_parts(current_actor(request).organisation)
+        return Template("workorders/_spare_parts.html", context={"spare_parts": parts},
+                        headers={"cache-control": "private, max-age=3600"})
 
     @get("/{order_id:int}")
     async def visit(self, request: Request, order_id: FromPath[int], klart: FromQuery[str | None] = None) -> Template:

@@ -103,16 +103,16 @@ SELECT
       SELECT e.id, e.kind, e.detail, e.at, s.name AS who FROM work_order_event e
       LEFT JOIN staff_user s ON s.id = e.staff_user WHERE e.work_order = $1) x) AS events,
   (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT DISTINCT ON (c.item_key) c.id, c.item_key, c.answer, c.measurement, c.comment, c.answered_at,
-             s.name AS who
-      FROM checklist_answer c JOIN staff_user s ON s.id = c.answered_by
-      WHERE c.work_order = $1 ORDER BY c.item_key, c.id DESC) x) AS answers,
+      SELECT c.id, c.item_key, c.answer, c.measurement, c.comment, c.answered_at, s.name AS who
+      FROM (SELECT DISTINCT ON (item_key) * FROM checklist_answer WHERE work_order = $1
+            ORDER BY item_key, id DESC) c
+      JOIN staff_user s ON s.id = c.answered_by) x) AS answers,
   (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT DISTINCT ON (sd.item_key) sd.id, sd.item_key, sd.decision, sd.comment, sd.decided_at,
-             s.name AS who, f.number AS follow_up_number
-      FROM safety_decision sd JOIN staff_user s ON s.id = sd.decided_by
-      LEFT JOIN work_order f ON f.id = sd.follow_up_order
-      WHERE sd.work_order = $1 ORDER BY sd.item_key, sd.id DESC) x) AS decisions
+      SELECT sd.id, sd.item_key, sd.decision, sd.comment, sd.decided_at, s.name AS who,
+             f.number AS follow_up_number
+      FROM (SELECT DISTINCT ON (item_key) * FROM safety_decision WHERE work_order = $1
+            ORDER BY item_key, id DESC) sd
+      JOIN staff_user s ON s.id = sd.decided_by LEFT JOIN work_order f ON f.id = sd.follow_up_order) x) AS decisions
 """
 
 
@@ -169,11 +169,9 @@ async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") ->
         if checklist:
             state = maintenance.state_from(checklist, record["answers"], record["decisions"])
     history = [h for h in await devices.device_history(order["device"]) if h["id"] != order["id"]]
-    parts = await devices.spare_parts(actor.organisation) if order["recording"] else []
     if order["patient"]:
         await record_patient_reads(actor, [order["patient"]], audit_as)
-    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history,
-            "spare_parts": parts}
+    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
 
 
 PATIENT_FIELDS = ("given_name", "family_name", "street", "postal_code", "city", "phone", "door_code", "access_notes")

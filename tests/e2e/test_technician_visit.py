@@ -94,6 +94,9 @@ async def test_a_repair_with_a_part_and_a_photo(page, live_server, world):
     await page.get_by_role("button", name="Spara rapporten").click()
     await page.get_by_text("Rapporten är sparad.").wait_for()
 
+    await page.get_by_label("Artikel").focus()  # fetches the parts list into the field's suggestions
+    await page.locator('#spare-parts option[value="900002 · Motorbroms elrullstol (Permobil)"]').wait_for(
+        state="attached")
     await page.get_by_label("Artikel").fill("900002 · Motorbroms elrullstol (Permobil)")
     await page.get_by_label("Antal").fill("2")
     await page.get_by_role("button", name="Lägg till reservdel").click()

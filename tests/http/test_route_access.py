@@ -53,6 +53,7 @@ ACCESS = {
     ("GET", "/arbetsordrar"): ("/arbetsordrar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/min-dag"): ("/min-dag", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
     # The technician's visit. Posts send empty forms: refused with a message (400), nothing written.
+    ("GET", "/besok/reservdelar"): ("/besok/reservdelar", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
     ("GET", "/besok/{order_id:int}"): ("/besok/{order}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
     **{("POST", f"/besok/{{order_id:int}}/{action}"): (f"/besok/{{order}}/{action}", dict(anonymous=401, technician=400, consultant=403, prescriber=403, coordinator=403, admin=403))
        for action in ("starta", "pausa", "slutfor", "ej-utford", "checklista", "sakerhetsbeslut", "delar", "tid", "rapport", "anteckning", "foton")},

@@ -222,8 +222,22 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
         busy_day = await db.fetchval(
             "SELECT min(planned_date) FROM work_order WHERE assignee = $1 AND planned_date >= current_date",
             technician)
+        visits = [r["id"] for r in await db.fetch(
+            "SELECT id FROM work_order WHERE assignee = $1 AND planned_date = $2", technician, busy_day)]
+        fus = await db.fetch(
+            """
+            SELECT DISTINCT ON (w.id) w.id, t.items
+            FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
+            JOIN checklist_template t ON t.category = a.category
+            WHERE w.assignee = $1 AND w.planned_date >= $2 AND w.type = 'maintenance' AND w.status = 'planned'
+            ORDER BY w.id, t.version DESC
+            """, technician, busy_day)
+        import json
+
+        fu_items = {r["id"]: json.loads(r["items"]) if isinstance(r["items"], str) else r["items"] for r in fus}
         return {"technician": technician, "devices": rng.sample(devices, min(2000, len(devices))),
-                "day": busy_day, "prescriber": prescriber["id"], "patient": patient, "area": area}
+                "day": busy_day, "prescriber": prescriber["id"], "patient": patient, "area": area,
+                "visits": visits, "fu_items": fu_items}
 
     found = _run_with_pool(env["DATABASE_URL"], facts)
     link = runda(env, "invite", "--staff-user", str(found["technician"])).strip()
@@ -236,6 +250,8 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
          [f"/enheter/{d}" for d in found["devices"]], cookie),
         ("technician day", f"GET /min-dag?dag={found['day']}: the demo technician's visits with patients, "
          "audit rows written", [f"/min-dag?dag={found['day']}"], cookie),
+        ("visit page", f"GET /besok/<one of the day's {len(found['visits'])} visits>: order, patient, device history, "
+         "record, checklist, parts list, audit row", [f"/besok/{v}" for v in found["visits"]], cookie),
     ]
     prescriber_cookie = sign_in_as(base, runda(env, "invite", "--staff-user", str(found["prescriber"])).strip())
     csrf = dict(part.split("=", 1) for part in prescriber_cookie.split("; "))["runda_csrf"]
@@ -255,7 +271,61 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
                                base, post_script("/utprovningar/boka/tider", search_body, think),
                                cookie=prescriber_cookie, **common))
     results.append(book_fittings(env, base, found, prescriber_cookie, csrf, today))
+    technician_csrf = dict(part.split("=", 1) for part in cookie.split("; "))["runda_csrf"]
+    fus = found["fu_items"]
+    try:
+        for mode, think in (("users", args.think_ms), ("saturation", 0)):
+            print(f"bench: checklist submit, {mode}, {args.duration} s with {args.connections} connections ...",
+                  flush=True)
+            results.append(run_wrk(
+                f"checklist submit ({mode})", f"POST /besok/<FU>/checklista: the whole checklist of one of the "
+                f"technician's {len(fus)} FU visits, every item answered and stored as a new row",
+                base, checklist_script(fus, technician_csrf, think), cookie=cookie, **common))
+    finally:
+        async def remove_bench_answers() -> None:
+            await db.execute(f"DELETE FROM checklist_answer WHERE comment LIKE '{BENCH_COMMENT}%'")
+
+        _run_with_pool(env["DATABASE_URL"], remove_bench_answers)
     return results
+
+
+BENCH_COMMENT = "bench-"
+
+
+def checklist_script(fus: dict[int, list[dict]], csrf: str, think_ms: int = 0) -> str:
+    """Each request submits the whole checklist of a random FU visit: every item passed, with
+    a measurement inside its limits and a comment that changes every time, so every item
+    is stored as a new row (the most a submit can write)."""
+    entries = []
+    for order, items in fus.items():
+        fields = []
+        for item in items:
+            name = f"item-{item['key']}"
+            fields.append(f"{name}=pass")
+            m = item.get("measurement")
+            if m:
+                fields.append(f"{name}-value={(m['min'] + m['max']) / 2:g}")
+        keys = ",".join(f'"{item["key"]}"' for item in items)
+        entries.append(f'{{"/besok/{order}/checklista", "{"&".join(fields)}&_csrf_token={csrf}", {{{keys}}}}}')
+    delay = (f"delay = function() return math.random({think_ms // 2}, {think_ms * 3 // 2}) end"
+             if think_ms else "")
+    return f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local visits = {{{",".join(entries)}}}
+local n = 0
+math.randomseed(2)
+request = function()
+  n = n + 1
+  local visit = visits[math.random(#visits)]
+  local body = visit[2]
+  for _, key in ipairs(visit[3]) do
+    body = body .. "&item-" .. key .. "-comment={BENCH_COMMENT}" .. n
+  end
+  return wrk.format(nil, visit[1], nil, body)
+end
+{delay}
+"""
 
 
 BENCH_MARKER = "Benchmark-bokning"
