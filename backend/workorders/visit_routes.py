@@ -43,6 +43,15 @@ NOTICES = {
 }
 
 
+# Field names as the technician knows them, for showing back what a refused post contained.
+FIELD_LABELS = {
+    "outcome": "Resultat", "reason": "Anledning", "detail": "Mer om varför",
+    "message_to_orderer": "Meddelande till beställaren", "article": "Artikel", "quantity": "Antal",
+    "minutes": "Minuter", "fault_found": "Fel som hittades", "action_taken": "Åtgärd som gjordes",
+    "note": "Anteckning", "caption": "Bildtext", "item": "Punkt",
+}
+
+
 class DayController(Controller):
     path = "/min-dag"
     guards = [requires(Role.technician)]
@@ -120,7 +129,9 @@ class VisitController(Controller):
         except WorkOrderNotFound:
             raise NotFoundException() from None
         except NotAssigned as exc:
-            return Template("workorders/refused.html", context={"message": exc.message, "form": form},
+            kept = [(FIELD_LABELS.get(name, name.removeprefix("item-")), value) for name, value in form.items()
+                     if name != "version" and value]
+            return Template("workorders/refused.html", context={"message": exc.message, "kept": kept},
                             status_code=403)
         except VersionConflict as exc:
             return await self._page(request, order_id, error=FormError(exc.message), form=form, failed=failed,
