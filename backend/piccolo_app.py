@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent, StaffUser
 from backend.audit.tables import AuditLog
 from backend.settings import PROJECT_ROOT
+from backend.sync.tables import SyncConflict, WriteReceipt
 from backend.devices.tables import Article, Device, DeviceCategory
 from backend.fittings.tables import (
     AvailabilityException,
@@ -53,6 +54,8 @@ TABLES = [
     WorkNote,
     WorkPhoto,
     AuditLog,
+    WriteReceipt,
+    SyncConflict,
     ProductArea,
     FittingResource,
     AvailabilityTemplate,

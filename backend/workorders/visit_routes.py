@@ -23,6 +23,8 @@ from backend.devices import service as devices
 from backend.maintenance import service as maintenance
 from backend.maintenance.service import Answer, ChecklistError
 from backend.photos import MAX_UPLOAD_BYTES, PhotoRejected, clean_photo
+from backend.sync import service as sync
+from backend.sync.middleware import idempotent_writes
 from backend.web import BadInput
 from backend.workdays import today
 from backend.workorders import service, visits
@@ -80,6 +82,13 @@ def _version(form: dict) -> int:
         raise FormError("Sidan saknar arbetsorderns version. Ladda om sidan och försök igen.") from None
 
 
+def _version_or_none(form: dict) -> int | None:
+    try:
+        return int(text(form, "version"))
+    except ValueError:
+        return None
+
+
 def _answers(form: dict, checklist: maintenance.Checklist) -> list[Answer]:
     """The checklist form: item-<key> is the answer, -value the measurement, -comment the comment.
     Items left unanswered are skipped, so a checklist can be saved part by part."""
@@ -106,6 +115,7 @@ class VisitController(Controller):
 
     path = "/besok"
     guards = [requires(Role.technician)]
+    middleware = [idempotent_writes]  # the outbox's deliveries are applied at most once
 
     async def _page(self, request: Request, order_id: int, *, error: FormError | None = None,
                     form: dict | None = None, failed: str | None = None, status: int = 200,
@@ -122,21 +132,27 @@ class VisitController(Controller):
             "max_photo_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
         }, status_code=status)
 
-    async def _act(self, request: Request, order_id: int, form: dict, failed: str, notice: str, action) -> Response:
-        """Run `action`; on a refusal re-render the visit with the message and the input kept."""
+    async def _act(self, request: Request, order_id: int, form: dict, failed: str, notice: str, action,
+                   photo: bytes | None = None) -> Response:
+        """Run `action`; on a refusal re-render the visit with the message and the input kept.
+
+        A refused write from the outbox (it carries an Idempotency-Key) is also kept on the
+        server in full, as a conflict for a person to resolve."""
         try:
             await action()
         except WorkOrderNotFound:
             raise NotFoundException() from None
-        except NotAssigned as exc:
-            kept = [(FIELD_LABELS.get(name, name.removeprefix("item-")), value) for name, value in form.items()
-                     if name != "version" and value]
-            return Template("workorders/refused.html", context={"message": exc.message, "kept": kept},
-                            status_code=403)
-        except VersionConflict as exc:
-            return await self._page(request, order_id, error=FormError(exc.message), form=form, failed=failed,
-                                    status=409)
-        except service.NotOpen as exc:
+        except (NotAssigned, VersionConflict, service.NotOpen) as exc:
+            key = request.headers.get("idempotency-key")
+            if key:
+                await sync.record_conflict(actor=current_actor(request), work_order_id=order_id, key=key,
+                                           path=request.url.path, fields=form, message=exc.message,
+                                           base_version=_version_or_none(form), photo=photo)
+            if isinstance(exc, NotAssigned):
+                kept = [(FIELD_LABELS.get(name, name.removeprefix("item-")), value) for name, value in form.items()
+                        if name != "version" and value]
+                return Template("workorders/refused.html", context={"message": exc.message, "kept": kept},
+                                status_code=409 if key else 403)
             return await self._page(request, order_id, error=FormError(exc.message), form=form, failed=failed,
                                     status=409)
         except (WorkOrderError, ChecklistError) as exc:
@@ -242,18 +258,18 @@ class VisitController(Controller):
         upload = data.get("photo")
         form = {"caption": text(data, "caption", 300)}
         actor = current_actor(request)
+        content = await upload.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else None
 
         async def save() -> None:
-            if not isinstance(upload, UploadFile):
+            if content is None:
                 raise FormError("Välj en bild att ladda upp.", "photo")
-            content = await upload.read(MAX_UPLOAD_BYTES + 1)
             try:
                 photo = clean_photo(content)
             except PhotoRejected as exc:
                 raise FormError(exc.message, "photo") from None
             await visits.add_photo(actor, order_id, photo, form["caption"])
 
-        return await self._act(request, order_id, form, "foton", "foto", save)
+        return await self._act(request, order_id, form, "foton", "foto", save, photo=content)
 
 
 class ProtocolController(Controller):

@@ -158,6 +158,8 @@ async def delete_world(world: World) -> None:
         "DELETE FROM audit_log WHERE organisation = $1",
         "DELETE FROM security_event WHERE organisation = $1",
         "DELETE FROM invitation WHERE organisation = $1",
+        "DELETE FROM write_receipt WHERE organisation = $1",
+        "DELETE FROM sync_conflict WHERE organisation = $1",
         # Field work: the append-only rows of each order, then the orders (follow-ups first).
         *(f"DELETE FROM {table} WHERE work_order IN (SELECT id FROM work_order WHERE organisation = $1)"
           for table in ("work_order_event", "checklist_answer", "safety_decision", "part_used", "time_entry",

@@ -1,0 +1,119 @@
+"""Idempotent writes: a POST with an `Idempotency-Key` header is applied at most once.
+
+Wrapped around the routes a technician writes to (the outbox's targets). The request runs
+inside one transaction that also stores the receipt; a repeated key answers with the
+first answer without running anything; the same key with a different body is refused
+(422). Only a successful write (2xx/3xx) or a conflict kept for a person (409) commits;
+any other answer rolls back, so nothing half-done remains and a retry runs afresh.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar.datastructures import Headers
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend import db
+from backend.sync import service
+
+REPLAYED_BODY = (
+    "<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>Redan mottagen – Runda</title>"
+    "<p>Ändringen är redan mottagen. Inget har sparats två gånger.</p></html>"
+).encode()
+
+KEEP_STATUSES = {409}
+
+
+class _Discard(Exception):
+    """Leave the transaction without committing what the request did."""
+
+
+def _error(status: int, text: str) -> list[Message]:
+    body = (f"<!doctype html><html lang=\"sv\"><meta charset=\"utf-8\"><title>Runda</title><p>{text}</p></html>"
+            ).encode()
+    return [
+        {"type": "http.response.start", "status": status,
+         "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]},
+        {"type": "http.response.body", "body": body},
+    ]
+
+
+async def _send_all(send: Send, messages: list[Message]) -> None:
+    for message in messages:
+        await send(message)
+
+
+def idempotent_writes(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers.from_scope(scope)
+        raw_key = headers.get("idempotency-key")
+        actor = scope.get("user")
+        if scope["type"] != "http" or scope["method"] != "POST" or raw_key is None or actor is None:
+            await app(scope, receive, send)
+            return
+        try:
+            key = str(uuid.UUID(raw_key))
+        except ValueError:
+            await _send_all(send, _error(400, "Ändringens nyckel (Idempotency-Key) ska vara ett UUID."))
+            return
+
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        digest = service.body_hash(body, headers.get("content-type", ""))
+        path = scope["path"]
+        sent_body = False
+
+        async def replay_receive() -> Message:
+            nonlocal sent_body
+            if sent_body:
+                return {"type": "http.disconnect"}
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        try:
+            async with db.transaction():
+                await service.lock_key(key)
+                receipt = await service.find_receipt(key)
+                if receipt is not None:
+                    if (receipt.staff_user, receipt.path, receipt.body_hash) != (actor.id, path, digest):
+                        captured = _error(422, "Nyckeln har redan använts för en annan ändring.")
+                    else:
+                        captured = _replayed(receipt)
+                    raise _Discard()
+                await app(scope, replay_receive, capture)
+                status = next(m["status"] for m in captured if m["type"] == "http.response.start")
+                if status >= 400 and status not in KEEP_STATUSES:
+                    raise _Discard()
+                location = next((value.decode() for name, value in
+                                 next(m for m in captured if m["type"] == "http.response.start").get("headers", [])
+                                 if name.lower() == b"location"), None)
+                order = scope.get("path_params", {}).get("order_id")
+                await service.store_receipt(key=key, actor=actor, path=path, digest=digest, status=status,
+                                            location=location, work_order_id=order if isinstance(order, int) else None)
+        except _Discard:
+            pass
+        await _send_all(send, captured)
+
+    return middleware
+
+
+def _replayed(receipt: service.Receipt) -> list[Message]:
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"idempotent-replayed", b"true"),
+               (b"content-length", str(len(REPLAYED_BODY)).encode())]
+    if receipt.location:
+        headers.append((b"location", receipt.location.encode()))
+    return [{"type": "http.response.start", "status": receipt.status, "headers": headers},
+            {"type": "http.response.body", "body": REPLAYED_BODY}]
