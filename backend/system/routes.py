@@ -1,9 +1,11 @@
-"""The health check for load balancers and deploy platforms."""
+"""The health check for load balancers and deploy platforms, and the installable app's files
+(manifest, service worker, offline page), which must be served from the site's root."""
 
 from litestar import Controller, get
-from litestar.response import Response
+from litestar.response import File, Response, Template
 
 from backend import db
+from backend.web import STATIC_DIR
 
 
 class SystemController(Controller):
@@ -14,3 +16,19 @@ class SystemController(Controller):
         except Exception:  # noqa: BLE001 - any database failure means unhealthy
             return Response({"status": "error", "database": "unreachable"}, status_code=503)
         return Response({"status": "ok"})
+
+    @get("/sw.js", opt={"public": True})
+    async def service_worker(self) -> File:
+        # Served from the root so that it may control every page; never cached by the
+        # browser's HTTP cache, so a new version is found on the next visit.
+        return File(STATIC_DIR / "sw.js", media_type="text/javascript", content_disposition_type="inline",
+                    headers={"cache-control": "no-cache", "service-worker-allowed": "/"})
+
+    @get("/manifest.webmanifest", opt={"public": True})
+    async def manifest(self) -> File:
+        return File(STATIC_DIR / "manifest.webmanifest", media_type="application/manifest+json",
+                    content_disposition_type="inline", headers={"cache-control": "public, max-age=3600"})
+
+    @get("/offline", opt={"public": True})
+    async def offline(self) -> Template:
+        return Template("system/offline.html")

@@ -30,6 +30,9 @@ ROLES = ["anonymous", "technician", "consultant", "prescriber", "coordinator", "
 ACCESS = {
     ("GET", "/"): ("/", dict(anonymous=302, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
     ("GET", "/healthz"): ("/healthz", dict.fromkeys(ROLES, 200)),
+    ("GET", "/sw.js"): ("/sw.js", dict.fromkeys(ROLES, 200)),
+    ("GET", "/manifest.webmanifest"): ("/manifest.webmanifest", dict.fromkeys(ROLES, 200)),
+    ("GET", "/offline"): ("/offline", dict.fromkeys(ROLES, 200)),
     ("GET", "/logga-in"): ("/logga-in", dict(anonymous=200, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
     ("POST", "/logga-in/alternativ"): ("/logga-in/alternativ", dict.fromkeys(ROLES, 201)),
     ("POST", "/logga-in/verifiera"): ("/logga-in/verifiera", dict.fromkeys(ROLES, 400)),

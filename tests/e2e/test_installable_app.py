@@ -1,0 +1,50 @@
+"""Runda installs as an app: Chromium's own installability check finds nothing missing, and
+pages a technician opened still open without a network."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, add_virtual_authenticator
+from tests.support.factories import delete_world, make_world
+from backend.accounts import service
+
+
+@pytest.fixture
+async def world(database):
+    world = await make_world()
+    yield world
+    await delete_world(world)
+
+
+async def test_chromium_finds_the_app_installable_and_the_shell_works_offline(live_server, world, tmp_path):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, locale="sv-SE",
+            viewport={"width": 360, "height": 740})
+        page = context.pages[0] if context.pages else await context.new_page()
+        try:
+            token, _ = await service.create_invitation(organisation_id=world.organisation, name="", role="technician",
+                                                       staff_user_id=world.staff["technician"])
+            await add_virtual_authenticator(page)
+            await page.goto(f"{live_server}/inbjudan/{token}")
+            await page.get_by_label("Namn på passkeyn").fill("Telefon")
+            await page.get_by_role("button", name="Skapa passkey och logga in").click()
+            await page.wait_for_url(f"{live_server}/min-dag")
+            assert await page.evaluate("async () => !!(await navigator.serviceWorker.ready).active")
+            await page.reload()  # now controlled by the service worker
+
+            cdp = await context.new_cdp_session(page)
+            errors = (await cdp.send("Page.getInstallabilityErrors"))["installabilityErrors"]
+            assert errors == []
+            manifest = await cdp.send("Page.getAppManifest")
+            assert not manifest.get("errors")
+
+            await context.set_offline(True)
+            await page.goto(f"{live_server}/en-sida-som-aldrig-hamtats")
+            await page.get_by_role("heading", name="Ingen anslutning just nu").wait_for()
+            await context.set_offline(False)
+        finally:
+            await context.close()
