@@ -9,6 +9,7 @@ any other answer rolls back, so nothing half-done remains and a retry runs afres
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from litestar.datastructures import Headers
@@ -105,9 +106,26 @@ def idempotent_writes(app: ASGIApp) -> ASGIApp:
                                             location=location, work_order_id=order if isinstance(order, int) else None)
         except _Discard:
             pass
+        if "application/json" in headers.get("accept", ""):
+            captured = _as_json(captured)
         await _send_all(send, captured)
 
     return middleware
+
+
+def _as_json(messages: list[Message]) -> list[Message]:
+    """The outbox asks for JSON: a redirect becomes 200 {"status", "location"} so a script can
+    read where it leads (a fetch cannot read an opaque redirect). Other answers stay as they are."""
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    if not 300 <= start["status"] < 400:
+        return messages
+    location = next((v.decode() for k, v in start.get("headers", []) if k.lower() == b"location"), "")
+    replayed = any(k.lower() == b"idempotent-replayed" for k, _ in start.get("headers", []))
+    body = json.dumps({"status": start["status"], "location": location, "replayed": replayed}).encode()
+    return [{"type": "http.response.start", "status": 200,
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                         (b"cache-control", b"no-store")]},
+            {"type": "http.response.body", "body": body}]
 
 
 def _replayed(receipt: service.Receipt) -> list[Message]:

@@ -139,7 +139,7 @@ class VisitController(Controller):
         A refused write from the outbox (it carries an Idempotency-Key) is also kept on the
         server in full, as a conflict for a person to resolve."""
         try:
-            await action()
+            new_version = await action()
         except WorkOrderNotFound:
             raise NotFoundException() from None
         except (NotAssigned, VersionConflict, service.NotOpen) as exc:
@@ -160,7 +160,10 @@ class VisitController(Controller):
                                     failed=failed, status=400)
         except FormError as exc:
             return await self._page(request, order_id, error=exc, form=form, failed=failed, status=400)
-        return Redirect(f"/besok/{order_id}?klart={notice}#{failed}", status_code=303)
+        # A change to the order says its new version, so the outbox can base the phone's next
+        # change on it (its own change, not someone else's).
+        version = f"&v={new_version}" if isinstance(new_version, int) else ""
+        return Redirect(f"/besok/{order_id}?klart={notice}{version}#{failed}", status_code=303)
 
     @get("/reservdelar")
     async def spare_parts(self, request: Request) -> Template:

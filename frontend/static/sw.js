@@ -4,6 +4,8 @@
 // of this worker leaves untouched, so an update cannot strand queued changes.
 "use strict";
 
+importScripts("/static/js/outbox.js");
+
 const VERSION = "2026-11-22.1";
 const SHELL_CACHE = "runda-shell-" + VERSION;
 const PAGE_CACHE = "runda-pages";
@@ -12,6 +14,7 @@ const SHELL = [
   "/static/css/runda.css",
   "/static/js/runda.js",
   "/static/js/photo.js",
+  "/static/js/outbox.js",
   "/static/js/vendor/htmx-4.0.1.min.js",
   "/static/icons/icon-192.png",
 ];
@@ -53,4 +56,9 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(fetch(request).catch(() => caches.open(PAGE_CACHE)
     .then((cache) => cache.match(request))
     .then((cached) => cached || (request.mode === "navigate" ? caches.match("/offline") : Response.error()))));
+});
+
+// Background Sync (where the browser has it): deliver the outbox even with no page open.
+self.addEventListener("sync", (event) => {
+  if (event.tag === "runda-outbox") event.waitUntil(self.RundaOutbox.drain());
 });

@@ -89,6 +89,7 @@ async def test_a_repair_with_a_part_and_a_photo(page, live_server, world):
                                  patient=world.patient, description="Stolen bromsar inte")
     await open_visit(page, live_server, world, order)
     await page.get_by_role("button", name="Påbörja besöket").click()
+    await page.get_by_text("Besöket är påbörjat.").wait_for()
     await page.get_by_label("Fel som hittades").fill("Motorbromsen sliten")
     await page.get_by_label("Åtgärd som gjordes").fill("Bytt motorbroms, provkört")
     await page.get_by_role("button", name="Spara rapporten").click()
