@@ -6,6 +6,7 @@ from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent
 from backend.audit.tables import AuditLog
 from backend.settings import PROJECT_ROOT
 from backend.devices.tables import Article, Device, DeviceCategory
+from backend.faults.tables import DeviceToken, FaultReport
 from backend.fittings.tables import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -63,6 +64,8 @@ TABLES = [
     ResourceHold,
     BookingEvent,
     CalendarFeedToken,
+    DeviceToken,
+    FaultReport,
 ]
 
 APP_CONFIG = AppConfig(
