@@ -23,12 +23,16 @@ from backend.auth import STAFF_OVERSIGHT, current_actor, requires
 from backend.devices.service import normalise_individnummer
 from backend.faults import labels, service
 from backend.faults.service import FaultError, NotFound, ReportInvalid
-from backend.forms import Form, FormError, FormErrors, MultipartForm, fields, many, text
+from backend.forms import Form, FormError, FormErrors, fields, many, text
 from backend.photos import MAX_UPLOAD_BYTES
 from backend.workorders.service import TYPE_LABELS
 from backend.workorders.tables import WorkOrderType
 
 PUBLIC = {"public": True, "rate_limited": True}
+# The public report needs no CSRF token: it acts for nobody (no session is used), so a forged
+# post could do no more than a direct one, which the limits, checks and honeypot meet; and a
+# phone that lost its cookies while the form was open would otherwise lose what was typed.
+PUBLIC_POST = {**PUBLIC, "exclude_from_csrf": True}
 # A photo and the answers; anything larger is refused (413) before it is read.
 MAX_REPORT_BODY = MAX_UPLOAD_BYTES + 256 * 1024
 NO_STORE = {"cache-control": "private, no-store"}
@@ -67,6 +71,13 @@ def _report_input(form: dict) -> service.ReportInput:
         contact_phone=text(form, "contact_phone", 100), call_times=text(form, "call_times", 500),
         honeypot=text(form, "webbplats", 100),
     )
+
+
+async def _submitted(request: Request) -> dict:
+    """The posted form, multipart or URL-encoded, read only once the route has found its device;
+    one value per field, a list for a repeated one."""
+    posted = (await request.form()).dict()
+    return fields({name: values[0] if len(values) == 1 else values for name, values in posted.items()})
 
 
 async def _photo_bytes(form: dict) -> bytes | None:
@@ -124,10 +135,10 @@ class PublicFaultController(Controller):
             "form": {"location": "usual", "submission": service.new_token()},
         })
 
-    @post("/{token:str}/anmal", opt=PUBLIC, guards=[token_rate_limit], request_max_body_size=MAX_REPORT_BODY)
-    async def report(self, token: FromPath[str], data: MultipartForm) -> Template | Redirect:
+    @post("/{token:str}/anmal", opt=PUBLIC_POST, guards=[token_rate_limit], request_max_body_size=MAX_REPORT_BODY)
+    async def report(self, request: Request, token: FromPath[str]) -> Template | Redirect:
         device = await self._device(token)
-        form = fields(data)
+        form = await _submitted(request)
         photo = await _photo_bytes(form)
         try:
             status_token = await service.report_fault(
@@ -296,8 +307,8 @@ class RepairOrderController(Controller):
             "location": "usual", "type": WorkOrderType.repair_on_site.value, "submission": service.new_token()})
 
     @post("/enheter/{individnummer:str}/bestall-reparation", request_max_body_size=MAX_REPORT_BODY)
-    async def order(self, request: Request, individnummer: FromPath[str], data: MultipartForm) -> Template | Redirect:
-        form = fields(data)
+    async def order(self, request: Request, individnummer: FromPath[str]) -> Template | Redirect:
+        form = await _submitted(request)
         photo = await _photo_bytes(form)
         try:
             order = await service.order_repair(

@@ -135,6 +135,17 @@ async def test_a_report_gives_a_receipt_with_a_case_number_and_a_private_status_
     assert row["contact_phone"] == "070-123 45 67" and row["number"] == number and row["status"] == "new"
 
 
+async def test_a_phone_without_cookies_can_send_the_form_it_opened_long_ago(app, world):
+    # No CSRF cookie, no session: the public form acts for nobody, and has no time limit.
+    async with new_client(app) as phone:
+        form = await phone.get(f"/f/{world.token}/anmal")
+        nonce = re.search(r'name="submission" value="([^"]+)"', form.text).group(1)
+        phone.cookies.clear()
+        sent = await phone.post(f"/f/{world.token}/anmal", data={**ANSWERS, "submission": nonce},
+                                files={"photo": NO_FILE})
+    assert sent.status_code == 303
+
+
 async def test_a_double_tap_or_resend_makes_one_case(app, world):
     nonce = faults.new_token()
     async with new_client(app) as client:
@@ -404,3 +415,19 @@ async def test_label_sheets_print_a_qr_code_that_decodes_to_each_devices_link(ap
         assert decode_svg(svg) == f"http://localhost:8000/f/{await device_token(world, device)}"
         assert number in label and "Felanmäl: skanna koden" in label and "Tel 021-10 00 00" in label
     assert "style=" not in page and "<script>" not in page  # the strict CSP allows neither
+
+
+async def test_request_logs_name_the_route_never_the_token_or_what_was_typed(app, world, caplog):
+    caplog.set_level("INFO", logger="runda")
+    async with new_client(app) as client:
+        await client.get(f"/f/{world.token}")
+        sent = await submit(client, world.token)
+        await client.get(sent.headers["location"])
+    status_token = sent.headers["location"].split("/")[2]
+    logged = [" ".join(str(v) for v in record.__dict__.values()) for record in caplog.records
+              if record.name.startswith("runda")]
+    assert any("/f/{token:str}/anmal" in line or "/f/{token}/anmal" in line for line in logged)
+    for line in logged:
+        for secret in (world.token, status_token, ANSWERS["contact_name"], ANSWERS["contact_phone"],
+                       *secrets_of(world)):
+            assert secret not in line
