@@ -21,7 +21,7 @@ from litestar.response import Redirect, Response, Template
 from backend.accounts.tables import Role
 from backend.auth import STAFF_OVERSIGHT, current_actor, requires
 from backend.devices.service import normalise_individnummer
-from backend.faults import labels, service
+from backend.faults import labels, repairs, service, triage
 from backend.faults.service import FaultError, NotFound, ReportInvalid
 from backend.forms import Form, FormError, FormErrors, fields, many, text
 from backend.photos import MAX_UPLOAD_BYTES
@@ -176,7 +176,7 @@ class CaseController(Controller):
 # --- triage and labels (coordinators) --------------------------------------------------------
 
 
-TRIAGE_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in service.TRIAGE_TYPES]
+TRIAGE_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in triage.TRIAGE_TYPES]
 
 
 class TriageController(Controller):
@@ -186,20 +186,20 @@ class TriageController(Controller):
     @get("/")
     async def queue(self, request: Request, skapad: FromQuery[str | None] = None,
                     avslutad: FromQuery[str | None] = None) -> Template:
-        reports = await service.triage_queue(current_actor(request))
+        reports = await triage.triage_queue(current_actor(request))
         created = skapad if skapad and _ORDER_NUMBER.fullmatch(skapad) else None
         closed = avslutad if avslutad and _REPORT_NUMBER.fullmatch(avslutad) else None
         return Template("faults/queue.html", context={"reports": reports, "created": created, "closed": closed,
-                                                       "limit": service.QUEUE_LIMIT})
+                                                       "limit": triage.QUEUE_LIMIT})
 
     async def _page(self, request: Request, report_id: int, *, error: FormError | None = None,
                     form: dict | None = None, status: int = 200) -> Template:
         try:
-            view = await service.triage_report(current_actor(request), report_id)
+            view = await triage.triage_report(current_actor(request), report_id)
         except NotFound:
             raise NotFoundException() from None
         return Template("faults/triage.html", context={
-            **view, "error": error, "form": {"type": service.default_type(view["report"]), **(form or {})},
+            **view, "error": error, "form": {"type": triage.default_type(view["report"]), **(form or {})},
             "types": TRIAGE_TYPE_CHOICES,
         }, status_code=status)
 
@@ -210,7 +210,7 @@ class TriageController(Controller):
     @get("/{report_id:int}/bild")
     async def photo(self, request: Request, report_id: FromPath[int]) -> Response:
         try:
-            content, content_type = await service.report_photo(current_actor(request), report_id)
+            content, content_type = await triage.report_photo(current_actor(request), report_id)
         except NotFound:
             raise NotFoundException() from None
         return Response(content, media_type=content_type, headers=NO_STORE)
@@ -219,7 +219,7 @@ class TriageController(Controller):
     async def to_work_order(self, request: Request, report_id: FromPath[int], data: Form) -> Template | Redirect:
         form = fields(data)
         try:
-            order = await service.triage_to_work_order(
+            order = await triage.triage_to_work_order(
                 current_actor(request), report_id, type=text(form, "type", 40),
                 urgent=text(form, "urgency", 20) == "urgent", note=text(form, "note", 5000))
         except NotFound:
@@ -234,7 +234,7 @@ class TriageController(Controller):
     async def close(self, request: Request, report_id: FromPath[int], data: Form) -> Template | Redirect:
         form = fields(data)
         try:
-            number = await service.close_report(current_actor(request), report_id, text(form, "answer", 5000))
+            number = await triage.close_report(current_actor(request), report_id, text(form, "answer", 5000))
         except NotFound:
             raise NotFoundException() from None
         except FaultError as exc:
@@ -285,7 +285,7 @@ class LabelController(Controller):
 # --- prescribers order repairs -----------------------------------------------------------------
 
 
-PRESCRIBER_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in service.PRESCRIBER_TYPES]
+PRESCRIBER_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in repairs.PRESCRIBER_TYPES]
 
 
 class RepairOrderController(Controller):
@@ -294,7 +294,7 @@ class RepairOrderController(Controller):
     async def _page(self, request: Request, individnummer: str, *, form: dict, error: FormError | None = None,
                     status: int = 200, photo_again: bool = False) -> Template:
         try:
-            target = await service.repair_order_target(current_actor(request), normalise_individnummer(individnummer))
+            target = await repairs.repair_order_target(current_actor(request), normalise_individnummer(individnummer))
         except NotFound:
             raise NotFoundException() from None
         return Template("faults/repair_order.html", context={
@@ -311,7 +311,7 @@ class RepairOrderController(Controller):
         form = await _submitted(request)
         photo = await _photo_bytes(form)
         try:
-            order = await service.order_repair(
+            order = await repairs.order_repair(
                 current_actor(request), normalise_individnummer(individnummer), _report_input(form),
                 type=text(form, "type", 40), submission_key=text(form, "submission", 100), photo_bytes=photo)
         except NotFound:
@@ -325,4 +325,4 @@ class RepairOrderController(Controller):
     async def orders(self, request: Request, bestalld: FromQuery[str | None] = None) -> Template:
         ordered = bestalld if bestalld and _ORDER_NUMBER.fullmatch(bestalld) else None
         return Template("faults/repair_orders.html", context={
-            "orders": await service.repair_orders(current_actor(request)), "ordered": ordered})
+            "orders": await repairs.repair_orders(current_actor(request)), "ordered": ordered})

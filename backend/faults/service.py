@@ -1,8 +1,9 @@
-"""Fault reports: the public report from a QR sticker, its private status, the coordinators'
-triage into work orders, and prescribers ordering repairs from the device card.
+"""Fault reports: the QR stickers' tokens, the public report, its private status, and the
+rules every report follows (answers, one case per form, the work order's text).
 
-Nothing here is shown to the public except through `public_device` and `case_status`, which
-return the device's category and the case's stage and never anything about the patient.
+Coordinators' triage is in triage.py, prescribers' repair orders in repairs.py. Nothing is
+shown to the public except through `public_device` and `case_status`, which return the
+device's category and the case's stage and never anything about the patient.
 """
 
 from __future__ import annotations
@@ -13,33 +14,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from backend import db
-from backend.accounts.service import Actor
-from backend.audit.service import record_patient_reads
 from backend.faults.categories import guide_for, problem_labels
-from backend.patients.service import PatientNotVisible, may_see, patient_brief
 from backend.photos import Photo, PhotoRejected, clean_photo
 from backend.piccolo_conf import DB
 from backend.workdays import STOCKHOLM
 from backend.workorders import service as workorders
-from backend.workorders.tables import WorkOrderStatus, WorkOrderType
+from backend.workorders.tables import WorkOrderStatus
 
 TOKEN_BYTES = 16  # 128 random bits, 22 characters of base64url
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 # Reports through one sticker per hour, counted in the shared store (see routes.py).
 REPORTS_PER_TOKEN_PER_HOUR = 20
-QUEUE_LIMIT = 200
 
 USABLE = {"yes": "Ja, som vanligt", "partly": "Delvis", "no": "Nej, inte alls"}
 BRING_IN = {"yes": "Ja", "no": "Nej"}
 REPLACEMENT = {"yes": "Ja", "no": "Nej", "unsure": "Vet inte"}
 LOCATION = {"usual": "Där det brukar stå", "other": "Någon annanstans"}
-
-# What a coordinator turns a report into; urgency makes it akut AU whatever the type.
-TRIAGE_TYPES = (WorkOrderType.repair_on_site, WorkOrderType.repair_hmc, WorkOrderType.quick_service,
-                WorkOrderType.technical_review)
-# What a prescriber may order from the device card (PRODUCT.md: who orders which type).
-PRESCRIBER_TYPES = (WorkOrderType.repair_on_site, WorkOrderType.repair_hmc, WorkOrderType.urgent_repair,
-                    WorkOrderType.technical_review, WorkOrderType.installation)
 
 # A cancelled order's reason is written for staff and may say something about the patient;
 # the reporter is told this instead.
@@ -279,7 +269,7 @@ def _photo_or_errors(photo_bytes: bytes | None, errors: list) -> Photo | None:
         return None
 
 
-def _checked(data: ReportInput, category_code: str | None, submission_key: str,
+def checked_answers(data: ReportInput, category_code: str | None, submission_key: str,
              photo_bytes: bytes | None, extra: list[tuple[str | None, str]] = ()) -> Photo | None:
     errors = check_report(data, category_code)
     if data.honeypot:
@@ -293,12 +283,12 @@ def _checked(data: ReportInput, category_code: str | None, submission_key: str,
     return photo
 
 
-_REPORT_COLUMNS = """problems, description, where_on_device, usable, can_bring_in, needs_replacement,
+REPORT_COLUMNS = """problems, description, where_on_device, usable, can_bring_in, needs_replacement,
     at_usual_place, address, door_code, contact_name, contact_phone, call_times,
     photo, photo_content_type, photo_width, photo_height"""
 
 
-def _report_values(data: ReportInput, photo: Photo | None) -> list:
+def report_values(data: ReportInput, photo: Photo | None) -> list:
     other = data.location == "other"
     return [list(data.problems), data.description, data.where_on_device, data.usable, data.can_bring_in,
             data.needs_replacement, not other, data.address if other else "", data.door_code if other else "",
@@ -312,12 +302,12 @@ async def report_fault(device: PublicDevice, data: ReportInput, *, submission_ke
     """Anyone with the sticker (`device`, from public_device) reports a fault; returns the
     private status token. A resend of the same form (same submission key) is the same
     report: its token is returned."""
-    photo = _checked(data, device.category_code, submission_key, photo_bytes)
+    photo = checked_answers(data, device.category_code, submission_key, photo_bytes)
     status_token = await db.fetchval(
         f"""
         WITH n AS (SELECT nextval(pg_get_serial_sequence('fault_report', 'id')) AS id)
         INSERT INTO fault_report (id, number, organisation, device, device_token, channel, status, status_token,
-                                  submission_key, {_REPORT_COLUMNS})
+                                  submission_key, {REPORT_COLUMNS})
         SELECT n.id, 'FA-' || to_char(now() AT TIME ZONE 'Europe/Stockholm', 'YYYY') || '-' || lpad(n.id::text, 6, '0'),
                $1, $2, $3, 'web', 'new', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
                $20, $21
@@ -326,7 +316,7 @@ async def report_fault(device: PublicDevice, data: ReportInput, *, submission_ke
         RETURNING status_token
         """,
         device.organisation_id, device.device_id, device.token_id, new_token(), submission_key,
-        *_report_values(data, photo),
+        *report_values(data, photo),
     )
     if status_token is None:
         existing = await db.fetchrow(
@@ -398,7 +388,7 @@ async def case_status(status_token: str) -> dict | None:
             "hmc_phone": report["hmc_phone"], "hmc_phone_href": tel_href(report["hmc_phone"])}
 
 
-# --- triage (coordinators) ---------------------------------------------------------------
+# --- what a work order made from a report says -------------------------------------------
 
 
 def describe_for_work_order(report: dict, category_code: str | None, *, urgent: bool = False,
@@ -427,239 +417,13 @@ def describe_for_work_order(report: dict, category_code: str | None, *, urgent: 
     return "\n".join(lines)
 
 
-async def triage_queue(actor: Actor) -> list[dict]:
-    """New reports, those whose device cannot be used at all first; the holders' names are
-    shown, so each is an audited read."""
-    rows = await db.fetch(
-        """
-        SELECT r.id, r.number, r.received_at, r.problems, r.description, r.usable, r.needs_replacement,
-               r.channel, d.individnummer, d.holder, k.code AS category_code,
-               coalesce(k.name, 'Hjälpmedel') AS category_name, p.given_name, p.family_name
-        FROM fault_report r JOIN device d ON d.id = r.device JOIN article a ON a.id = d.article
-        LEFT JOIN device_category k ON k.id = a.category LEFT JOIN patient p ON p.id = d.holder
-        WHERE r.organisation = $1 AND r.status = 'new'
-        ORDER BY (r.usable = 'no') DESC, r.received_at, r.id
-        LIMIT $2
-        """,
-        actor.organisation, QUEUE_LIMIT,
-    )
-    reports = []
-    for row in rows:
-        report = dict(row)
-        report["problem_labels"] = problem_labels(report["category_code"], report["problems"])
-        report["usable_label"] = USABLE[report["usable"]]
-        reports.append(report)
-    await record_patient_reads(actor, [r["holder"] for r in reports if r["holder"]], "fault_queue")
-    return reports
-
-
-async def _report_row(organisation_id: int, report_id: int, *, lock: bool = False) -> dict:
-    row = await db.fetchrow(
-        f"""
-        SELECT r.*, d.individnummer, d.holder, d.status AS device_status, k.code AS category_code,
-               coalesce(k.name, 'Hjälpmedel') AS category_name, a.name AS article_name
-        FROM fault_report r JOIN device d ON d.id = r.device JOIN article a ON a.id = d.article
-        LEFT JOIN device_category k ON k.id = a.category
-        WHERE r.id = $1 AND r.organisation = $2 {'FOR UPDATE OF r' if lock else ''}
-        """,
-        report_id, organisation_id,
-    )
-    if row is None:
-        raise NotFound()
-    return dict(row)
-
-
-async def triage_report(actor: Actor, report_id: int) -> dict:
-    """One report with its device, the device's holder and recent history; the holder's read is audited."""
-    report = await _report_row(actor.organisation, report_id)
-    patient = None
-    if report["holder"] is not None:
-        try:
-            patient = await patient_brief(actor, report["holder"], "fault_triage")
-        except PatientNotVisible:
-            patient = None
-    report["problem_labels"] = problem_labels(report["category_code"], report["problems"])
-    report["usable_label"] = USABLE[report["usable"]]
-    report["can_bring_in_label"] = BRING_IN[report["can_bring_in"]]
-    report["needs_replacement_label"] = REPLACEMENT[report["needs_replacement"]]
-    report["has_photo"] = report.pop("photo") is not None
-    orders = await workorders.orders_by_id([report["work_order"]] if report["work_order"] else [])
-    return {"report": report, "patient": patient, "order": orders.get(report["work_order"]),
-            "history": await workorders.device_history(report["device"])}
-
-
-def default_type(report: dict) -> str:
-    """A device that can be brought in is repaired at the HMC; otherwise on site."""
-    return WorkOrderType.repair_hmc.value if report["can_bring_in"] == "yes" else WorkOrderType.repair_on_site.value
-
-
-async def triage_to_work_order(actor: Actor, report_id: int, *, type: str, urgent: bool, note: str = "") -> dict:
-    """Turn a new report into a repair work order (channel web), the clock starting when the
-    report came in. The report links to the order; its photo goes with it."""
-    if type not in {t.value for t in TRIAGE_TYPES}:
-        raise FaultError("Välj typ av arbetsorder.", "type")
-    if len(note) > 1000:
-        raise FaultError("Anteckningen får vara högst 1000 tecken.", "note")
-    order_type = WorkOrderType.urgent_repair.value if urgent else type
-    async with DB.transaction():
-        report = await _report_row(actor.organisation, report_id, lock=True)
-        if report["status"] != "new":
-            raise AlreadyHandled()
-        order = await workorders.create_work_order(
-            organisation_id=actor.organisation, type=order_type, device_id=report["device"],
-            description=describe_for_work_order(report, report["category_code"], urgent=urgent, note=note),
-            channel="web", actor_id=actor.id, received_at=report["received_at"],
-        )
-        if report["photo"] is not None:
-            await workorders.attach_report_photo(
-                order["id"], actor.id, content=report["photo"], content_type=report["photo_content_type"],
-                width=report["photo_width"], height=report["photo_height"],
-                caption=f"Foto från felanmälan {report['number']}",
-            )
-        await db.execute(
-            "UPDATE fault_report SET status = 'ordered', work_order = $2, handled_by = $3, handled_at = now() "
-            "WHERE id = $1",
-            report_id, order["id"], actor.id,
-        )
-    return order
-
-
-async def close_report(actor: Actor, report_id: int, answer: str) -> str:
-    """Answer the reporter and close without an order; the answer shows on their status page."""
-    if len(answer) < 5:
-        raise FaultError("Skriv ett svar till den som anmälde.", "answer")
-    if len(answer) > 1000:
-        raise FaultError("Svaret får vara högst 1000 tecken.", "answer")
-    async with DB.transaction():
-        report = await _report_row(actor.organisation, report_id, lock=True)
-        if report["status"] != "new":
-            raise AlreadyHandled()
-        await db.execute(
-            "UPDATE fault_report SET status = 'closed', answer = $2, handled_by = $3, handled_at = now() "
-            "WHERE id = $1",
-            report_id, answer, actor.id,
-        )
-    return report["number"]
-
-
-async def report_photo(actor: Actor, report_id: int) -> tuple[bytes, str]:
-    row = await db.fetchrow(
-        "SELECT photo, photo_content_type FROM fault_report WHERE id = $1 AND organisation = $2 "
-        "AND photo IS NOT NULL",
-        report_id, actor.organisation,
-    )
-    if row is None:
-        raise NotFound()
-    return row["photo"], row["photo_content_type"]
-
-
-# --- prescribers order repairs ------------------------------------------------------------
-
-
-async def _device_for_prescriber(actor: Actor, individnummer: str) -> dict:
-    row = await db.fetchrow(
-        """
-        SELECT d.id, d.individnummer, d.holder, k.code AS category_code,
-               coalesce(k.name, 'Hjälpmedel') AS category_name, a.name AS article_name
-        FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
-        WHERE d.organisation = $1 AND d.individnummer = $2
-        """,
-        actor.organisation, individnummer,
-    )
-    if row is None or row["holder"] is None:
-        raise NotFound()
-    return dict(row)
-
-
-async def repair_order_target(actor: Actor, individnummer: str) -> dict:
-    """The device a prescriber orders a repair for, and its holder: one of their own unit's
-    patients (else NotFound). The holder's name is shown, so the read is audited."""
-    device = await _device_for_prescriber(actor, individnummer)
-    try:
-        patient = await patient_brief(actor, device["holder"], "repair_order")
-    except PatientNotVisible:
-        raise NotFound() from None
-    device["problems"] = guide_for(device["category_code"]).problems
-    return {"device": device, "patient": patient}
-
-
-async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, type: str, submission_key: str,
-                       photo_bytes: bytes | None = None) -> dict:
-    """A prescriber orders a repair for their patient's device: the report and its work order
-    (channel prescriber) at once. A resend of the same form gives the same order."""
-    device = await _device_for_prescriber(actor, individnummer)
-    if not await may_see(actor, device["holder"]):
-        raise NotFound()
-    extra = [] if type in {t.value for t in PRESCRIBER_TYPES} else [("type", "Välj typ av arbetsorder.")]
-    photo = _checked(data, device["category_code"], submission_key, photo_bytes, extra)
-    async with DB.transaction():
-        # Two taps on the button queue here; the second finds the first's order.
-        await db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", submission_key)
-        existing = await db.fetchrow(
-            "SELECT w.id, w.number FROM fault_report r JOIN work_order w ON w.id = r.work_order "
-            "WHERE r.submission_key = $1 AND r.device = $2",
-            submission_key, device["id"],
-        )
-        if existing is not None:
-            return dict(existing)
-        report_id = await db.fetchval("SELECT nextval(pg_get_serial_sequence('fault_report', 'id'))")
-        number = f"FA-{datetime.now(STOCKHOLM).year}-{report_id:06d}"
-        report = {**_report_dict(data), "number": number, "channel": "prescriber"}
-        order = await workorders.create_work_order(
-            organisation_id=actor.organisation, type=type, device_id=device["id"],
-            description=describe_for_work_order(report, device["category_code"],
-                                                urgent=type == WorkOrderType.urgent_repair),
-            channel="prescriber", actor_id=actor.id, orderer_id=actor.id, care_unit_id=actor.care_unit,
-        )
-        if photo is not None:
-            await workorders.attach_report_photo(
-                order["id"], actor.id, content=photo.content, content_type=photo.content_type,
-                width=photo.width, height=photo.height, caption=f"Foto från beställningen {number}",
-            )
-        await db.execute(
-            f"""
-            INSERT INTO fault_report (id, number, organisation, device, channel, status, status_token, submission_key,
-                                      ordered_by, care_unit, work_order, handled_by, handled_at, {_REPORT_COLUMNS})
-            VALUES ($1, $2, $3, $4, 'prescriber', 'ordered', $5, $6, $7, $8, $9, $7, now(),
-                    $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-            """,
-            report_id, number, actor.organisation, device["id"], new_token(), submission_key, actor.id,
-            actor.care_unit, order["id"], *_report_values(data, photo),
-        )
-    return order
-
-
-def _report_dict(data: ReportInput) -> dict:
+def report_dict(data: ReportInput) -> dict:
     other = data.location == "other"
     return {"problems": list(data.problems), "description": data.description,
             "where_on_device": data.where_on_device, "usable": data.usable, "can_bring_in": data.can_bring_in,
             "needs_replacement": data.needs_replacement, "at_usual_place": not other,
             "address": data.address if other else "", "door_code": data.door_code if other else "",
             "contact_name": data.contact_name, "contact_phone": data.contact_phone, "call_times": data.call_times}
-
-
-async def repair_orders(actor: Actor, limit: int = 100) -> list[dict]:
-    """The repairs the prescriber's unit ordered in Runda, newest first, with their status.
-    No patient data: the device and the order say enough."""
-    rows = await db.fetch(
-        """
-        SELECT r.number AS report_number, r.received_at, r.work_order, r.status, r.answer, r.handled_at,
-               d.individnummer, coalesce(k.name, 'Hjälpmedel') AS category_name, s.name AS ordered_by_name
-        FROM fault_report r JOIN device d ON d.id = r.device JOIN article a ON a.id = d.article
-        LEFT JOIN device_category k ON k.id = a.category LEFT JOIN staff_user s ON s.id = r.ordered_by
-        WHERE r.organisation = $1 AND r.care_unit = $2 AND r.channel = 'prescriber'
-        ORDER BY r.received_at DESC, r.id DESC LIMIT $3
-        """,
-        actor.organisation, actor.care_unit, limit,
-    )
-    orders = await workorders.orders_by_id([r["work_order"] for r in rows if r["work_order"]])
-    result = []
-    for row in rows:
-        item = dict(row)
-        item["order"] = orders.get(item["work_order"])
-        item["stage"] = stage_of(item, item["order"])
-        result.append(item)
-    return result
 
 
 async def example_report_link(origin: str) -> str | None:

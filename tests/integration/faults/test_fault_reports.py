@@ -11,6 +11,7 @@ import pytest
 from backend import db
 from backend.accounts.service import load_actor
 from backend.accounts.store import PostgresStore
+from backend.faults import repairs, triage
 from backend.faults import service as faults
 from backend.workorders import service as workorders
 from tests.support.factories import FAULT_ANSWERS, add_device, add_fault_report, add_patient, delete_world, \
@@ -40,7 +41,7 @@ async def test_report_triage_work_order_and_completion_show_the_right_stage(worl
     assert case["stage"].key == "received" and case["category_name"] == "Elrullstol"
 
     coordinator = await actor(world, "coordinator")
-    order = await faults.triage_to_work_order(coordinator, report, type="repair_on_site", urgent=False)
+    order = await triage.triage_to_work_order(coordinator, report, type="repair_on_site", urgent=False)
     board = await workorders.open_orders(world.organisation, status=None, type=None, page=1, today=date.today())
     assert order["number"] in [o["number"] for o in board]  # the coordinator's board has it
     stored = await db.fetchrow("SELECT * FROM work_order WHERE id = $1", order["id"])
@@ -71,8 +72,8 @@ async def test_a_report_is_triaged_once_even_by_two_coordinators_at_once(world):
     report, _ = await add_fault_report(world, world.device)
     coordinator, admin = await actor(world, "coordinator"), await actor(world, "admin")
     results = await asyncio.gather(
-        faults.triage_to_work_order(coordinator, report, type="repair_hmc", urgent=False),
-        faults.close_report(admin, report, "Dubblett av en annan felanmälan."),
+        triage.triage_to_work_order(coordinator, report, type="repair_hmc", urgent=False),
+        triage.close_report(admin, report, "Dubblett av en annan felanmälan."),
         return_exceptions=True,
     )
     assert sum(isinstance(r, faults.AlreadyHandled) for r in results) == 1
@@ -87,10 +88,10 @@ async def test_another_organisations_report_does_not_exist_for_a_coordinator(wor
         report, _ = await add_fault_report(world, world.device)
         stranger = await actor(other, "coordinator")
         with pytest.raises(faults.NotFound):
-            await faults.triage_report(stranger, report)
+            await triage.triage_report(stranger, report)
         with pytest.raises(faults.NotFound):
-            await faults.triage_to_work_order(stranger, report, type="repair_hmc", urgent=False)
-        assert report not in [r["id"] for r in await faults.triage_queue(stranger)]
+            await triage.triage_to_work_order(stranger, report, type="repair_hmc", urgent=False)
+        assert report not in [r["id"] for r in await triage.triage_queue(stranger)]
     finally:
         await delete_world(other)
 
@@ -99,11 +100,11 @@ async def test_the_queue_puts_unusable_devices_first_and_audits_the_holders(worl
     usable, _ = await add_fault_report(world, world.device, usable="partly")
     unusable, _ = await add_fault_report(world, world.device, usable="no")
     coordinator = await actor(world, "coordinator")
-    queue = [r["id"] for r in await faults.triage_queue(coordinator)]
+    queue = [r["id"] for r in await triage.triage_queue(coordinator)]
     assert queue.index(unusable) < queue.index(usable)
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE staff_user = $1 AND patient = $2 "
                              "AND what = 'fault_queue'", coordinator.id, world.patient) == 1
-    view = await faults.triage_report(coordinator, usable)
+    view = await triage.triage_report(coordinator, usable)
     assert view["patient"]["family_name"] == "Lindqvist"
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE staff_user = $1 AND patient = $2 "
                              "AND what = 'fault_triage'", coordinator.id, world.patient) == 1
@@ -113,12 +114,12 @@ async def test_a_prescribers_double_tap_gives_one_order(world):
     prescriber = await actor(world, "prescriber")
     number = await db.fetchval("SELECT individnummer FROM device WHERE id = $1", world.device)
     nonce = faults.new_token()
-    orders = await asyncio.gather(*(faults.order_repair(prescriber, number, answers(), type="repair_hmc",
+    orders = await asyncio.gather(*(repairs.order_repair(prescriber, number, answers(), type="repair_hmc",
                                                         submission_key=nonce) for _ in range(4)))
     assert len({o["id"] for o in orders}) == 1
     assert await db.fetchval("SELECT count(*) FROM work_order WHERE device = $1 AND channel = 'prescriber'",
                              world.device) == 1
-    [listed] = await faults.repair_orders(prescriber)
+    [listed] = await repairs.repair_orders(prescriber)
     assert listed["order"]["number"] == orders[0]["number"] and listed["stage"].key == "received"
 
 
@@ -126,10 +127,10 @@ async def test_a_prescriber_orders_only_for_their_own_units_patients(world):
     other = await actor(world, "other_prescriber")
     number = await db.fetchval("SELECT individnummer FROM device WHERE id = $1", world.device)
     with pytest.raises(faults.NotFound):
-        await faults.repair_order_target(other, number)
+        await repairs.repair_order_target(other, number)
     with pytest.raises(faults.NotFound):
-        await faults.order_repair(other, number, answers(), type="repair_hmc", submission_key=faults.new_token())
-    assert await faults.repair_orders(other) == []
+        await repairs.order_repair(other, number, answers(), type="repair_hmc", submission_key=faults.new_token())
+    assert await repairs.repair_orders(other) == []
 
 
 async def test_a_device_keeps_one_active_token_and_a_new_one_replaces_it(world):

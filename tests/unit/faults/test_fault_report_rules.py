@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from backend.faults import service
+from backend.faults import service, triage
 from backend.faults.categories import GUIDES, guide_for, problem_labels
 from backend.faults.labels import LABEL_FORMATS, parse_individnummer_list, qr_svg
 from backend.faults.service import ReportInput, check_report, stage_of
@@ -123,8 +123,8 @@ def test_the_work_order_text_holds_what_the_technician_needs():
 
 
 def test_a_device_that_can_be_brought_in_is_repaired_at_the_hmc_by_default():
-    assert service.default_type({"can_bring_in": "yes"}) == "repair_hmc"
-    assert service.default_type({"can_bring_in": "no"}) == "repair_on_site"
+    assert triage.default_type({"can_bring_in": "yes"}) == "repair_hmc"
+    assert triage.default_type({"can_bring_in": "no"}) == "repair_on_site"
 
 
 def test_every_category_offers_checks_and_ends_with_something_else():
