@@ -132,9 +132,14 @@ async def world(database):
     areas = await add_fitting_availability(world)
     booking = await add_fitting_booking(world, patient, areas)
     world.paths = {"patient": str(patient), "device": "R000001", "booking": str(booking.id)}
-    world.paths["report"] = str((await add_fault_report(world, device))[0])
     yield world
     await delete_world(world)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def fault_report(world):
+    """A public fault report on the world's device, for the triage pages."""
+    world.paths["report"] = str((await add_fault_report(world, world.devices[0]))[0])
 
 
 @pytest.fixture(scope="module")

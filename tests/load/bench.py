@@ -198,6 +198,7 @@ def main() -> None:
         try:
             wait_until_up(base, server)
             results = scenarios(env, base, args)
+            results += report_faults(env, base, args)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -255,7 +256,6 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
                                base, post_script("/utprovningar/boka/tider", search_body, think),
                                cookie=prescriber_cookie, **common))
     results.append(book_fittings(env, base, found, prescriber_cookie, csrf, today))
-    results += report_faults(env, base, args)
     return results
 
 

@@ -130,6 +130,9 @@ async def add_work_order(world: World, device: int, *, assignee: int | None = No
 async def delete_world(world: World) -> None:
     org = world.organisation
     for sql in (
+        # Fault reports point at work orders and device tokens at devices: they go first.
+        "DELETE FROM fault_report WHERE organisation = $1",
+        "DELETE FROM device_token WHERE organisation = $1",
         # Fittings first: bookings take their holds and events with them.
         "DELETE FROM calendar_feed_token WHERE organisation = $1",
         "DELETE FROM fitting_booking WHERE organisation = $1",
@@ -140,9 +143,6 @@ async def delete_world(world: World) -> None:
         "DELETE FROM audit_log WHERE organisation = $1",
         "DELETE FROM security_event WHERE organisation = $1",
         "DELETE FROM invitation WHERE organisation = $1",
-        # Fault reports point at work orders and device tokens at devices: they go first.
-        "DELETE FROM fault_report WHERE organisation = $1",
-        "DELETE FROM device_token WHERE organisation = $1",
         # Field work: the append-only rows of each order, then the orders (follow-ups first).
         *(f"DELETE FROM {table} WHERE work_order IN (SELECT id FROM work_order WHERE organisation = $1)"
           for table in ("work_order_event", "checklist_answer", "safety_decision", "part_used", "time_entry",
