@@ -256,7 +256,7 @@ class LabelController(Controller):
 
     @get("/ark")
     async def sheet(self, request: Request, enheter: FromQuery[str | None] = None,
-                    format: FromQuery[str] = labels.DEFAULT_FORMAT) -> Template:
+                    format: FromQuery[str] = labels.DEFAULT_FORMAT, ny: FromQuery[str | None] = None) -> Template:
         wanted = labels.parse_individnummer_list(enheter or "")
         try:
             sheet = await labels.label_sheet(current_actor(request).organisation, wanted, _origin(request), format)
@@ -264,7 +264,7 @@ class LabelController(Controller):
             return Template("faults/labels.html", context={
                 "form": {"enheter": enheter or "", "format": format}, "error": FormError(exc.message, exc.field),
                 "formats": labels.FORMAT_CHOICES}, status_code=400)
-        return Template("faults/label_sheet.html", context=sheet)
+        return Template("faults/label_sheet.html", context={**sheet, "replaced": ny == "1"})
 
     @post("/ny-kod")
     async def replace(self, request: Request, data: Form) -> Template | Redirect:

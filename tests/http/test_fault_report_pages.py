@@ -386,6 +386,7 @@ async def test_a_replaced_sticker_stops_working_and_the_device_keeps_its_identit
     new = await device_token(world, device)
     [svg] = re.findall(r"<svg.*?</svg>", sheet.text, re.S)
     assert new != old and decode_svg(svg) == f"http://localhost:8000/f/{new}"
+    assert "Den gamla etiketten fungerar inte längre" in sheet.text
     assert unknown.status_code == 400 and "Det finns inget hjälpmedel" in unknown.text
     async with new_client(app) as public:
         assert (await public.get(f"/f/{old}")).status_code == 404
