@@ -20,6 +20,13 @@ from backend.accounts.routes import (
 )
 from backend.accounts.store import PostgresStore
 from backend.devices.routes import DeviceController
+from backend.faults.routes import (
+    CaseController,
+    LabelController,
+    PublicFaultController,
+    RepairOrderController,
+    TriageController,
+)
 from backend.fittings.routes import (
     AvailabilityController,
     BookingFlowController,
@@ -79,6 +86,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CalendarFeedController,
         PublicFeedController,
         ServiceLevelController,
+        PublicFaultController,
+        CaseController,
+        TriageController,
+        LabelController,
+        RepairOrderController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", opt={"public": True}),
     ]
     if settings.development and settings.listens_on_loopback:

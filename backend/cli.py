@@ -224,7 +224,15 @@ def _print_sign_in(url: str, settings: Settings) -> None:
     print()
     for label, name, link in links:
         print(f"  {label:<14} {name:<24} {link}")
-    print(flush=True)
+    print()
+    from backend.faults.service import example_report_link
+
+    report_link = _run_with_pool(url, lambda: example_report_link(settings.public_origin))
+    if report_link:
+        print("Fault report without an account: the link in a device's QR sticker (open it signed out):")
+        print(f"  {'Felanmälan':<14} {'Elrullstol':<24} {report_link}")
+        print()
+    sys.stdout.flush()
 
 
 def _check_port(host: str, port: int) -> None:

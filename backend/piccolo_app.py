@@ -7,6 +7,7 @@ from backend.audit.tables import AuditLog
 from backend.settings import PROJECT_ROOT
 from backend.sync.tables import SyncConflict, WriteReceipt
 from backend.devices.tables import Article, Device, DeviceCategory
+from backend.faults.tables import DeviceToken, FaultReport
 from backend.fittings.tables import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -64,6 +65,8 @@ TABLES = [
     ResourceHold,
     BookingEvent,
     CalendarFeedToken,
+    DeviceToken,
+    FaultReport,
 ]
 
 APP_CONFIG = AppConfig(

@@ -93,3 +93,20 @@ class PostgresStore(NamespacedStore):
         if expires_at is None:
             return None
         return max(0, int((expires_at - datetime.now(timezone.utc)).total_seconds()))
+
+    async def increment(self, key: str, window: int | timedelta) -> int:
+        """Count one more at `key` and return the count in the current window (a fixed
+        window of `window` seconds from the first count). Atomic, so every process agrees."""
+        return await db.fetchval(
+            """
+            INSERT INTO kv_store (namespace, key, value, expires_at)
+            VALUES ($1, $2, '1', now() + make_interval(secs => $3::float8))
+            ON CONFLICT (namespace, key) DO UPDATE SET
+                value = CASE WHEN kv_store.expires_at <= now() THEN '1'::bytea
+                             ELSE convert_to((convert_from(kv_store.value, 'UTF8')::int + 1)::text, 'UTF8') END,
+                expires_at = CASE WHEN kv_store.expires_at <= now() THEN EXCLUDED.expires_at
+                                  ELSE kv_store.expires_at END
+            RETURNING convert_from(value, 'UTF8')::int
+            """,
+            self.namespace, key, _seconds(window),
+        )

@@ -24,6 +24,7 @@ import holidays
 
 from backend import db
 from backend.demo import catalogue as C
+from backend.demo.faults import build_faults, load_faults
 from backend.demo.fittings import build_fittings, load_fittings
 from backend.demo import names as N
 from backend.piccolo_conf import DB
@@ -1162,6 +1163,7 @@ async def load_demo(
     region = build_region(scale, seed, today, progress)
     fittings = build_fittings(region, seed, today, scale,
                               WorkCalendar(today - timedelta(days=800), today + timedelta(days=200)))
+    faults = build_faults(region, seed, today)
     counts: dict[str, int] = {}
     async with DB.transaction():
         async with db.connection() as conn:
@@ -1190,6 +1192,8 @@ async def load_demo(
                 counts[table] = len(records)
             counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
             progress(f"fitting bookings {counts['fitting_booking']}")
+            counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))
+            progress(f"device tokens {counts['device_token']}, fault reports {counts['fault_report']}")
     seconds = time.perf_counter() - started
     progress(f"done in {seconds:.1f} s")
     return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)

@@ -353,3 +353,43 @@ async def next_day_with_visits(actor_id: int, after: date) -> date | None:
         "AND status <> 'cancelled'",
         actor_id, after,
     )
+
+
+# --- for fault reports ---
+
+
+async def orders_by_id(work_order_ids: list[int]) -> dict[int, dict]:
+    """How far each order has come (status, planned and completion dates), by id: one query."""
+    if not work_order_ids:
+        return {}
+    rows = await db.fetch(
+        "SELECT id, number, type, status, planned_date, completed_at, cancelled_at FROM work_order "
+        "WHERE id = ANY($1::int[])",
+        sorted(set(work_order_ids)),
+    )
+    return {r["id"]: {**dict(r), "type_label": TYPE_LABELS[WorkOrderType(r["type"])],
+                      "status_label": STATUS_LABELS[WorkOrderStatus(r["status"])]} for r in rows}
+
+
+async def device_history(device_id: int, limit: int = 10) -> list[dict]:
+    """A device's latest orders, newest first, for the coordinator deciding what a report needs."""
+    rows = await db.fetch(
+        """
+        SELECT w.number, w.type, w.status, w.description, w.received_at, w.completed_at, w.outcome
+        FROM work_order w WHERE w.device = $1 ORDER BY w.received_at DESC LIMIT $2
+        """,
+        device_id, limit,
+    )
+    return [{**dict(r), "type_label": TYPE_LABELS[WorkOrderType(r["type"])],
+             "status_label": STATUS_LABELS[WorkOrderStatus(r["status"])],
+             "outcome_label": OUTCOME_LABELS[Outcome(r["outcome"])] if r["outcome"] else None} for r in rows]
+
+
+async def attach_report_photo(work_order_id: int, actor_id: int, *, content: bytes, content_type: str,
+                              width: int, height: int, caption: str) -> None:
+    """The reporter's photo goes with the order, so the technician sees it with the visit's own."""
+    await db.execute(
+        "INSERT INTO work_photo (work_order, content, content_type, width, height, caption, added_by) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        work_order_id, content, content_type, width, height, caption, actor_id,
+    )

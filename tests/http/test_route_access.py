@@ -13,6 +13,7 @@ from litestar.routes import HTTPRoute
 
 from tests.support.factories import (
     add_device,
+    add_fault_report,
     add_fitting_availability,
     add_fitting_booking,
     add_patient,
@@ -87,6 +88,23 @@ ACCESS = {
     ("POST", "/utprovningar/kalender/stang"): ("/utprovningar/kalender/stang", dict(anonymous=401, technician=403, consultant=200, prescriber=200, coordinator=403, admin=403)),
     ("GET", "/kalender/{feed:str}"): ("/kalender/not-a-feed-token.ics", dict.fromkeys(ROLES, 404)),
     ("GET", "/utprovningar/serviceniva"): ("/utprovningar/serviceniva", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    # Fault reports. The public pages answer everyone; an unknown token is a 404 for all alike.
+    ("GET", "/f/{token:str}"): ("/f/AAAAAAAAAAAAAAAAAAAAAA", dict.fromkeys(ROLES, 404)),
+    ("GET", "/f/{token:str}/anmal"): ("/f/AAAAAAAAAAAAAAAAAAAAAA/anmal", dict.fromkeys(ROLES, 404)),
+    ("POST", "/f/{token:str}/anmal"): ("/f/AAAAAAAAAAAAAAAAAAAAAA/anmal", dict.fromkeys(ROLES, 404)),
+    ("GET", "/arende/{token:str}"): ("/arende/AAAAAAAAAAAAAAAAAAAAAA", dict.fromkeys(ROLES, 404)),
+    ("GET", "/arende/{token:str}/kvitto"): ("/arende/AAAAAAAAAAAAAAAAAAAAAA/kvitto", dict.fromkeys(ROLES, 404)),
+    ("GET", "/felanmalningar"): ("/felanmalningar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/felanmalningar/{report_id:int}"): ("/felanmalningar/{report}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/felanmalningar/{report_id:int}/bild"): ("/felanmalningar/{report}/bild", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=404, admin=404)),
+    ("POST", "/felanmalningar/{report_id:int}/arbetsorder"): ("/felanmalningar/{report}/arbetsorder", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
+    ("POST", "/felanmalningar/{report_id:int}/avsluta"): ("/felanmalningar/{report}/avsluta", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
+    ("GET", "/etiketter"): ("/etiketter", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/etiketter/ark"): ("/etiketter/ark?enheter={device}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("POST", "/etiketter/ny-kod"): ("/etiketter/ny-kod", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
+    ("GET", "/enheter/{individnummer:str}/bestall-reparation"): ("/enheter/{device}/bestall-reparation", dict(anonymous=303, technician=403, consultant=403, prescriber=200, coordinator=403, admin=403)),
+    ("POST", "/enheter/{individnummer:str}/bestall-reparation"): ("/enheter/{device}/bestall-reparation", dict(anonymous=401, technician=403, consultant=403, prescriber=400, coordinator=403, admin=403)),
+    ("GET", "/reparationer"): ("/reparationer", dict(anonymous=303, technician=403, consultant=403, prescriber=200, coordinator=403, admin=403)),
 }
 
 # Routes that exist only in some configurations, or are static files, are covered elsewhere.
@@ -137,6 +155,12 @@ async def world(database):
                    "photo": str(photo), "technician": str(world.staff["technician"])}
     yield world
     await delete_world(world)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def fault_report(world):
+    """A public fault report on the world's device, for the triage pages."""
+    world.paths["report"] = str((await add_fault_report(world, world.devices[0]))[0])
 
 
 @pytest.fixture(scope="module")

@@ -198,6 +198,7 @@ def main() -> None:
         try:
             wait_until_up(base, server)
             results = scenarios(env, base, args)
+            results += report_faults(env, base, args)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -396,6 +397,90 @@ def book_fittings(env: dict[str, str], base: str, found: dict, cookie: str, csrf
                   f"{concurrency} concurrent, exactly-once checked", len(latencies) / seconds if seconds else 0,
                   pct(50), pct(95), pct(99), len(latencies), 0,
                   sum(n for status, n in outcomes.items() if status not in (303, 409)))
+
+
+FAULT_MARKER = "Benchmark-felanmälan"
+
+
+def fault_report_script(tokens: list[str], think_ms: int = 0) -> str:
+    """The public report form as a phone sends it (multipart, an empty file field), through a
+    random device's sticker, with a fresh submission nonce and its own client address each time
+    (X-Forwarded-For from loopback, which the server trusts as from its proxy)."""
+    quoted = ",".join(f'"{t}"' for t in tokens)
+    fields = [("problems", "other"), ("description", FAULT_MARKER),
+              ("where_on_device", "Vänster sida"), ("usable", "partly"), ("can_bring_in", "no"),
+              ("needs_replacement", "no"), ("location", "usual"), ("contact_name", "Bench Mätsson"),
+              ("contact_phone", "070-174 06 50"), ("call_times", ""), ("webbplats", "")]
+    parts = "".join(f'part("{name}", "{value}") .. ' for name, value in fields)
+    delay = (f"delay = function() return math.random({think_ms // 2}, {think_ms * 3 // 2}) end"
+             if think_ms else "")
+    return f"""
+local tokens = {{{quoted}}}
+local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local boundary = "----RundaBenchBoundary"
+local function part(name, value)
+  return "--" .. boundary .. "\\r\\nContent-Disposition: form-data; name=\\"" .. name .. "\\"\\r\\n\\r\\n" .. value .. "\\r\\n"
+end
+local empty_file = "--" .. boundary .. "\\r\\nContent-Disposition: form-data; name=\\"photo\\"; filename=\\"\\"\\r\\n"
+  .. "Content-Type: application/octet-stream\\r\\n\\r\\n\\r\\n"
+math.randomseed(os.time())
+request = function()
+  local nonce = {{}}
+  for i = 1, 22 do
+    local k = math.random(#chars)
+    nonce[i] = chars:sub(k, k)
+  end
+  local body = {parts}part("submission", table.concat(nonce)) .. empty_file .. "--" .. boundary .. "--\\r\\n"
+  local headers = {{}}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+  headers["X-Forwarded-For"] = "127." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+  return wrk.format("POST", "/f/" .. tokens[math.random(#tokens)] .. "/anmal", headers, body)
+end
+{delay}
+"""
+
+
+def report_faults(env: dict[str, str], base: str, args: argparse.Namespace) -> list[Result]:
+    """Public fault reports through random stickers; each accepted one is stored exactly once,
+    then the reports (and their rate-limit counters) are removed again."""
+    from backend import db
+    from backend.cli import _run_with_pool
+
+    async def tokens() -> list[str]:
+        rows = await db.fetch("SELECT t.token FROM device_token t JOIN device d ON d.id = t.device "
+                              "WHERE t.replaced_at IS NULL AND d.status = 'in_use' ORDER BY t.id")
+        return random.Random(1).sample([r["token"] for r in rows], min(2000, len(rows)))
+
+    stickers = _run_with_pool(env["DATABASE_URL"], tokens)
+    results = []
+    for mode, think in (("users", args.think_ms), ("saturation", 0)):
+        print(f"bench: public fault report, {mode}, {args.duration} s with {args.connections} connections ...",
+              flush=True)
+        results.append(run_wrk(f"fault report ({mode})", "POST /f/<token>/anmal: the public report form "
+                               "(multipart) through a random one of 2000 stickers, checked, stored once, "
+                               "rate-limited per address and per sticker in PostgreSQL", base,
+                               fault_report_script(stickers, think), cookie=None,
+                               duration=args.duration, connections=args.connections))
+
+    async def verify_and_clean() -> tuple[int, int]:
+        stored = await db.fetchval("SELECT count(*) FROM fault_report WHERE description = $1", FAULT_MARKER)
+        doubles = await db.fetchval("SELECT count(*) FROM (SELECT submission_key FROM fault_report "
+                                    "GROUP BY submission_key HAVING count(*) > 1) d")
+        await db.execute("DELETE FROM fault_report WHERE description = $1", FAULT_MARKER)
+        await db.execute("DELETE FROM kv_store WHERE namespace = 'rate_limit' "
+                         "AND (key LIKE 'fault-report::%' OR expires_at <= now() + interval '1 minute')")
+        return stored, doubles
+
+    stored, doubles = _run_with_pool(env["DATABASE_URL"], verify_and_clean)
+    answered = sum(r.requests - r.errors - r.non2xx for r in results)
+    # wrk stops counting at the end of a run while the last requests (one per connection) may still be stored.
+    in_flight = len(results) * args.connections
+    if doubles or not answered <= stored <= answered + in_flight:
+        sys.exit(f"bench: fault report check failed: {answered} answered, {stored} stored, {doubles} doubles")
+    print(f"bench: {stored} fault reports stored for {answered} answered requests (and up to {in_flight} in "
+          "flight when wrk stopped), none twice; removed again", flush=True)
+    return results
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:

@@ -148,6 +148,9 @@ async def add_photo(world: World, work_order: int, staff: str = "technician") ->
 async def delete_world(world: World) -> None:
     org = world.organisation
     for sql in (
+        # Fault reports point at work orders and device tokens at devices: they go first.
+        "DELETE FROM fault_report WHERE organisation = $1",
+        "DELETE FROM device_token WHERE organisation = $1",
         # Fittings first: bookings take their holds and events with them.
         "DELETE FROM calendar_feed_token WHERE organisation = $1",
         "DELETE FROM fitting_booking WHERE organisation = $1",
@@ -210,3 +213,26 @@ async def add_fitting_booking(world: World, patient: int, areas: dict[str, int],
                                    goal="Stabil sittställning", current_devices="Manuell rullstol"),
     )
 
+
+
+async def device_token(world: World, device: int) -> str:
+    """The device's active QR token (created when it has none)."""
+    from backend.faults import service as faults
+
+    return (await faults.ensure_tokens(world.organisation, [device]))[device]
+
+
+FAULT_ANSWERS = dict(problems=("no_drive",), description="Stolen rör sig inte alls", usable="no", can_bring_in="no",
+                     needs_replacement="yes", location="usual", contact_name="Kim Anhörigsson",
+                     contact_phone="070-123 45 67", call_times="Förmiddagar")
+
+
+async def add_fault_report(world: World, device: int, **answers) -> tuple[int, str]:
+    """A public fault report through the device's sticker: (report id, status token)."""
+    from backend.faults import service as faults
+
+    public = await faults.public_device(await device_token(world, device))
+    status_token = await faults.report_fault(public, faults.ReportInput(**{**FAULT_ANSWERS, **answers}),
+                                             submission_key=faults.new_token())
+    report = await db.fetchval("SELECT id FROM fault_report WHERE status_token = $1", status_token)
+    return report, status_token
