@@ -46,8 +46,6 @@ from backend.web import STATIC_DIR, before_send, error_page, template_config, ti
 
 log = logging.getLogger("runda")
 
-# Sign-in and invitation endpoints: attempts per minute and client address.
-SIGN_IN_RATE_PER_MINUTE = 30
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -106,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             timing_middleware,
             session_config(settings).middleware,
             actor_middleware(settings),
-            rate_limit(SIGN_IN_RATE_PER_MINUTE).middleware,
+            rate_limit(settings.rate_limit_per_minute).middleware,
         ],
         csrf_config=csrf_config(settings),
         stores={"sessions": PostgresStore("sessions"), "rate_limit": PostgresStore("rate_limit")},

@@ -49,6 +49,8 @@ class Settings:
     # Fittings: how soon a time may be booked, and how far ahead.
     fitting_min_notice_hours: int = 24
     fitting_horizon_days: int = 90
+    # Sign-in, invitation and public fault-report posts per minute and client address.
+    rate_limit_per_minute: int = 30
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,6 +77,7 @@ class Settings:
             raise ConfigError("PUBLIC_ORIGIN must use https unless it is localhost")
         min_notice = _int_setting(env, "FITTING_MIN_NOTICE_HOURS", 24, 0, 24 * 30)
         horizon = _int_setting(env, "FITTING_HORIZON_DAYS", 90, 1, 730)
+        rate = _int_setting(env, "RATE_LIMIT_PER_MINUTE", 30, 1, 100_000)
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             secret_key=secret,
@@ -86,6 +89,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             fitting_min_notice_hours=min_notice,
             fitting_horizon_days=horizon,
+            rate_limit_per_minute=rate,
         )
 
     @property
