@@ -14,6 +14,7 @@ from backend.faults.service import (
     ReportInput,
     checked_answers,
     describe_for_work_order,
+    site_contact_for,
     new_token,
     report_dict,
     report_values,
@@ -83,6 +84,7 @@ async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, t
             organisation_id=actor.organisation, type=type, device_id=device["id"],
             description=describe_for_work_order(report, device["category_code"],
                                                 urgent=type == WorkOrderType.urgent_repair),
+            site_contact=site_contact_for(report),
             channel="prescriber", actor_id=actor.id, orderer_id=actor.id, care_unit_id=actor.care_unit,
         )
         if photo is not None:

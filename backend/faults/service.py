@@ -406,14 +406,23 @@ def describe_for_work_order(report: dict, category_code: str | None, *, urgent: 
     if report["at_usual_place"]:
         lines.append("Står där det brukar stå.")
     else:
+        lines.append("Står inte där det brukar stå: se kontakt och plats på arbetsordern.")
+    if note:
+        lines.append(f"Samordnarens anteckning: {note}")
+    return "\n".join(lines)
+
+
+def site_contact_for(report: dict) -> str:
+    """Where the device is now (when not where it usually stands) and whom to call. Kept in the
+    work order's own field, apart from the description that device histories show."""
+    lines = []
+    if not report["at_usual_place"]:
         lines.append(f"Står nu på: {report['address']}"
                      + (f", portkod {report['door_code']}" if report["door_code"] else ""))
     contact = f"Kontakt: {report['contact_name']}, {report['contact_phone']}"
     if report["call_times"]:
         contact += f" (bäst: {report['call_times']})"
     lines.append(contact)
-    if note:
-        lines.append(f"Samordnarens anteckning: {note}")
     return "\n".join(lines)
 
 

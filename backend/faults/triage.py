@@ -15,6 +15,7 @@ from backend.faults.service import (
     FaultError,
     NotFound,
     describe_for_work_order,
+    site_contact_for,
 )
 from backend.patients.service import PatientNotVisible, patient_brief
 from backend.piccolo_conf import DB
@@ -108,6 +109,7 @@ async def triage_to_work_order(actor: Actor, report_id: int, *, type: str, urgen
         order = await workorders.create_work_order(
             organisation_id=actor.organisation, type=order_type, device_id=report["device"],
             description=describe_for_work_order(report, report["category_code"], urgent=urgent, note=note),
+            site_contact=site_contact_for(report),
             channel="web", actor_id=actor.id, received_at=report["received_at"],
         )
         if report["photo"] is not None:

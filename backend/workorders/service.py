@@ -240,7 +240,8 @@ async def next_number(organisation_id: int, year: int) -> str:
 async def create_work_order(*, organisation_id: int, type: str, device_id: int, description: str,
                             channel: str, actor_id: int | None = None, orderer_id: int | None = None,
                             care_unit_id: int | None = None, patient_id: int | None = None,
-                            follow_up_of: int | None = None, received_at: datetime | None = None) -> dict:
+                            follow_up_of: int | None = None, received_at: datetime | None = None,
+                            site_contact: str = "") -> dict:
     """A new order (status new) with its service-level due dates fixed from the organisation's
     clocks. The patient defaults to the device's current holder. Joins a surrounding transaction."""
     WorkOrderType(type), Channel(channel)  # a programming error, not user input, if these fail
@@ -253,13 +254,13 @@ async def create_work_order(*, organisation_id: int, type: str, device_id: int, 
     row = await db.fetchrow(
         """
         INSERT INTO work_order (organisation, number, type, status, channel, device, patient, care_unit, orderer,
-                                description, received_at, start_due, finish_due, follow_up_of, updated_at)
-        SELECT $1, $2, $3, 'new', $4, d.id, coalesce($6, d.holder), $7, $8, $9, $10, $11, $12, $13, now()
+                                description, received_at, start_due, finish_due, follow_up_of, site_contact, updated_at)
+        SELECT $1, $2, $3, 'new', $4, d.id, coalesce($6, d.holder), $7, $8, $9, $10, $11, $12, $13, $14, now()
         FROM device d WHERE d.id = $5 AND d.organisation = $1
         RETURNING id, number, version
         """,
         organisation_id, number, type, channel, device_id, patient_id, care_unit_id, orderer_id, description,
-        received_at, due.start, due.finish, follow_up_of,
+        received_at, due.start, due.finish, follow_up_of, site_contact,
     )
     if row is None:
         raise WorkOrderError("Hjälpmedlet finns inte.")

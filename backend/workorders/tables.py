@@ -86,6 +86,9 @@ class WorkOrder(Table, tablename="work_order"):
     follow_up_of = ForeignKey("self", null=True)  # the FU whose failed safety item made this repair
     not_completed_reason = Varchar(length=20, null=True, choices=NotCompletedReason)
     message_to_orderer = Text(null=True)
+    # From a fault report: where the device is now and whom to call (personal data, shown only
+    # on the visit and the coordinator's order page, never in the device's history).
+    site_contact = Text(default="")
 
 
 class WorkOrderCounter(Table, tablename="work_order_counter"):

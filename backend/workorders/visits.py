@@ -69,7 +69,7 @@ _VISIT_SQL = """
 SELECT w.id, w.number, w.type, w.status, w.channel, w.description, w.assignee, w.planned_date, w.window_start,
        w.window_end, w.version, w.received_at, w.start_due, w.finish_due, w.started_at, w.completed_at,
        w.cancelled_at, w.cancel_reason, w.outcome, w.not_completed_reason, w.message_to_orderer, w.follow_up_of,
-       w.patient, w.device, w.updated_at,
+       w.patient, w.device, w.updated_at, w.site_contact,
        d.individnummer, d.serial_number, d.status AS device_status, d.in_service_date, d.expected_end_of_life,
        d.last_fu_date, d.next_fu_date, a.name AS article_name, a.article_number, a.manufacturer,
        k.id AS category_id, k.name AS category_name, k.iso_code, k.fu_interval_days,
@@ -174,7 +174,8 @@ async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") ->
     return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
 
 
-PATIENT_FIELDS = ("given_name", "family_name", "street", "postal_code", "city", "phone", "door_code", "access_notes")
+PATIENT_FIELDS = ("given_name", "family_name", "street", "postal_code", "city", "phone", "door_code", "access_notes",
+                  "site_contact")
 
 
 async def protocol(actor: Actor, work_order_id: int) -> dict:

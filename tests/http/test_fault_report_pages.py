@@ -298,7 +298,8 @@ async def test_triage_reads_are_audit_logged_and_the_order_follows_to_the_status
         order = await db.fetchrow("SELECT * FROM work_order WHERE number = $1", number)
         assert order["type"] == "urgent_repair" and order["channel"] == "web" and order["patient"] == world.patient
         assert order["description"].startswith("AKUT: Felanmälan FA-") and "Ring först" in order["description"]
-        assert "Kim Anhörigsson, 070-123 45 67" in order["description"]
+        assert "Kim Anhörigsson, 070-123 45 67" in order["site_contact"]
+        assert "Kim" not in order["description"]  # the description shows in every device history
 
         assert "Status: Mottagen" in (await public.get(f"/arende/{status_token}")).text
         await db.execute("UPDATE work_order SET status = 'planned', planned_date = '2031-05-06' WHERE id = $1",

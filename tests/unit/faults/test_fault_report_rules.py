@@ -116,9 +116,14 @@ def test_the_work_order_text_holds_what_the_technician_needs():
         "Batteriet laddar inte eller räcker kort; Piper",
         "Var på hjälpmedlet: Styrboxen",
         "Går att använda: Nej, inte alls. Kan lämnas in på HMC: Nej. Ersättningshjälpmedel behövs: Ja.",
+        "Står inte där det brukar stå: se kontakt och plats på arbetsordern.",
+        "Samordnarens anteckning: Ta med batteri",
+    ]
+    # Personal data stays out of the description, which every device history shows.
+    assert "Kim" not in text and "070" not in text and "1234" not in text and "Storgatan" not in text
+    assert service.site_contact_for(report).splitlines() == [
         "Står nu på: Storgatan 1, Sala, portkod 1234",
         "Kontakt: Kim, 070-123 45 67 (bäst: Fm)",
-        "Samordnarens anteckning: Ta med batteri",
     ]
 
 
