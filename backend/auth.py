@@ -32,7 +32,25 @@ CSRF_HEADER = "x-csrftoken"
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Server-side sessions whose id is replaced at sign-in (no session fixation)."""
 
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        session = await super().load_from_connection(connection)
+        connection.scope.setdefault("state", {})["runda_session_loaded"] = dict(session)
+        return session
+
     async def store_in_message(self, scope_session: Any, message: Message, connection: ASGIConnection) -> None:
+        loaded = connection.scope.get("state", {}).get("runda_session_loaded")
+        if (scope_session is not Empty and loaded and scope_session == loaded
+                and connection.cookies.get(self.config.key)):
+            # Unchanged: no write. The store renews the idle expiry on read (at most once a
+            # minute), so a page view costs no session write and no commit.
+            cookie_params = {
+                "path": self.config.path, "secure": self.config.secure, "httponly": self.config.httponly,
+                "samesite": self.config.samesite, "max_age": self.config.max_age,
+            }
+            header = Cookie(value=connection.cookies[self.config.key], key=self.config.key,
+                            **cookie_params).to_header(header="")
+            MutableScopeHeaders.from_message(message).add("Set-Cookie", header)
+            return
         if scope_session is Empty or not scope_session.pop("_rotate", False):
             await super().store_in_message(scope_session, message, connection)
             return

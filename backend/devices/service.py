@@ -50,29 +50,37 @@ async def device_card(actor: Actor, individnummer: str) -> dict:
     return {"device": card, "history": history, "holder": dict(holder) if holder else None}
 
 
+# The history of the device `{device}` as one JSON array, newest first: for embedding in a
+# larger query (the visit page) or running alone (the device card).
+HISTORY_JSON_SQL = """
+(SELECT coalesce(json_agg(h ORDER BY h.received_at DESC, h.id DESC), '[]') FROM (
+    SELECT hw.id, hw.number, hw.type, hw.status, hw.description, hw.received_at, hw.completed_at, hw.cancelled_at,
+           hw.cancel_reason, hw.outcome, hs.name AS assignee_name,
+           (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'detail', e.detail,
+                                                       'who', p.name) ORDER BY e.id), '[]')
+            FROM work_order_event e LEFT JOIN staff_user p ON p.id = e.staff_user
+            WHERE e.work_order = hw.id) AS events
+    FROM work_order hw LEFT JOIN staff_user hs ON hs.id = hw.assignee
+    WHERE hw.device = {device}) h)
+"""
+
+
 async def device_history(device_id: int) -> list[dict]:
     """Every order on the device, newest first, each with what happened, who and when (one query)."""
-    rows = await db.fetch(
-        """
-        SELECT w.id, w.number, w.type, w.status, w.description, w.received_at, w.completed_at, w.cancelled_at,
-               w.cancel_reason, w.outcome, s.name AS assignee_name,
-               (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'detail', e.detail,
-                                                           'who', p.name) ORDER BY e.id), '[]')
-                FROM work_order_event e LEFT JOIN staff_user p ON p.id = e.staff_user
-                WHERE e.work_order = w.id) AS events
-        FROM work_order w LEFT JOIN staff_user s ON s.id = w.assignee
-        WHERE w.device = $1 ORDER BY w.received_at DESC, w.id DESC
-        """,
-        device_id,
-    )
+    return parse_history(await db.fetchval(f"SELECT {HISTORY_JSON_SQL.format(device='$1')}", device_id))
+
+
+def parse_history(raw: str) -> list[dict]:
     history = []
-    for h in rows:
-        entry = dict(h)
-        entry["status_label"] = STATUS_LABELS[WorkOrderStatus(h["status"])]
-        entry["type_label"] = TYPE_LABELS[WorkOrderType(h["type"])]
-        entry["outcome_label"] = OUTCOME_LABELS[Outcome(h["outcome"])] if h["outcome"] else None
+    for entry in json.loads(raw):
+        entry["status_label"] = STATUS_LABELS[WorkOrderStatus(entry["status"])]
+        entry["type_label"] = TYPE_LABELS[WorkOrderType(entry["type"])]
+        entry["outcome_label"] = OUTCOME_LABELS[Outcome(entry["outcome"])] if entry["outcome"] else None
+        for key in ("received_at", "completed_at", "cancelled_at"):
+            if entry[key]:
+                entry[key] = datetime.fromisoformat(entry[key])
         entry["events"] = [{**e, "at": datetime.fromisoformat(e["at"]), "label": EVENT_LABELS.get(e["kind"], e["kind"])}
-                           for e in json.loads(h["events"])]
+                           for e in entry["events"]]
         history.append(entry)
     return history
 

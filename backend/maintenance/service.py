@@ -144,6 +144,21 @@ async def current_checklist(category_id: int) -> Checklist | None:
     return _checklist(row) if row else None
 
 
+# The checklist an order answers: the version its answers were given against, else the
+# newest of its device's category. `{order}` and `{category}` are SQL expressions.
+CHECKLIST_JSON_SQL = """
+(SELECT row_to_json(t) FROM (
+    SELECT id, category, version, items FROM checklist_template WHERE category = {category}
+    ORDER BY (id = (SELECT template FROM checklist_answer WHERE work_order = {order} ORDER BY id LIMIT 1))
+             IS TRUE DESC, version DESC
+    LIMIT 1) t)
+"""
+
+
+def parse_checklist(raw: str | None) -> Checklist | None:
+    return _checklist(json.loads(raw)) if raw else None
+
+
 async def checklist_for_order(work_order_id: int) -> Checklist | None:
     """The version an order's answers were given against; for a fresh order the newest version
     of its device's category. One query either way."""

@@ -124,20 +124,12 @@ def _times(rows: list[dict], *keys: str) -> list[dict]:
     return rows
 
 
+_JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history"}
+
+
 async def work_record(work_order_id: int) -> dict:
     """Parts, time, notes, photos, events, current checklist answers and decisions of an order."""
-    row = await db.fetchrow(_RECORD_SQL, work_order_id)
-    record = {key: json.loads(row[key]) for key in ("parts", "times", "notes", "photos", "events", "answers",
-                                                    "decisions")}
-    for key, stamp in (("parts", "added_at"), ("times", "added_at"), ("notes", "added_at"), ("photos", "added_at"),
-                       ("events", "at"), ("answers", "answered_at"), ("decisions", "decided_at")):
-        _times(record[key], stamp)
-    for event in record["events"]:
-        event["label"] = EVENT_LABELS.get(event["kind"], event["kind"])
-    for note in record["notes"]:
-        note["label"] = NOTE_LABELS[note["kind"]]
-    record["minutes"] = sum(t["minutes"] for t in record["times"])
-    return record
+    return _record_from(await db.fetchrow(_RECORD_SQL, work_order_id))
 
 
 def _labelled(order: dict, on: date) -> dict:
@@ -155,20 +147,45 @@ def _labelled(order: dict, on: date) -> dict:
     return order
 
 
+# The whole visit in one round trip: the order, its record, the checklist and the device's history.
+_VISIT_FULL_SQL = (
+    _VISIT_SQL.replace(
+        "\nFROM work_order w JOIN device d",
+        ",\n" + _RECORD_SQL.strip().removeprefix("SELECT") + ",\n"
+        + maintenance.CHECKLIST_JSON_SQL.format(order="w.id", category="a.category") + " AS checklist,\n"
+        + devices.HISTORY_JSON_SQL.format(device="w.device") + " AS history"
+        + "\nFROM work_order w JOIN device d", 1)
+)
+
+
+def _record_from(row) -> dict:
+    record = {key: json.loads(row[key]) for key in ("parts", "times", "notes", "photos", "events", "answers",
+                                                    "decisions")}
+    for key, stamp in (("parts", "added_at"), ("times", "added_at"), ("notes", "added_at"), ("photos", "added_at"),
+                       ("events", "at"), ("answers", "answered_at"), ("decisions", "decided_at")):
+        _times(record[key], stamp)
+    for event in record["events"]:
+        event["label"] = EVENT_LABELS.get(event["kind"], event["kind"])
+    for note in record["notes"]:
+        note["label"] = NOTE_LABELS[note["kind"]]
+    record["minutes"] = sum(t["minutes"] for t in record["times"])
+    return record
+
+
 async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") -> dict:
-    """The visit page's data in a fixed number of queries, whatever the size of the history,
+    """The visit page's data in one query (and the audit row), whatever the size of the history,
     the checklist or the record. A technician sees only orders assigned to them."""
-    row = await db.fetchrow(_VISIT_SQL, work_order_id, actor.organisation)
+    row = await db.fetchrow(_VISIT_FULL_SQL, work_order_id, actor.organisation)
     if row is None or (actor.role is Role.technician and row["assignee"] != actor.id):
         raise WorkOrderNotFound()
-    order = _labelled(dict(row), today())
-    record = await work_record(work_order_id)
+    order = _labelled({k: v for k, v in row.items() if k not in _JSON_COLUMNS}, today())
+    record = _record_from(row)
     checklist = state = None
     if order["is_fu"]:
-        checklist = await maintenance.checklist_for_order(work_order_id)
+        checklist = maintenance.parse_checklist(row["checklist"])
         if checklist:
             state = maintenance.state_from(checklist, record["answers"], record["decisions"])
-    history = [h for h in await devices.device_history(order["device"]) if h["id"] != order["id"]]
+    history = [h for h in devices.parse_history(row["history"]) if h["id"] != order["id"]]
     if order["patient"]:
         await record_patient_reads(actor, [order["patient"]], audit_as)
     return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
