@@ -50,8 +50,7 @@ async def plan_order(actor: Actor, work_order_id: int, version: int, *, technici
         await check_version(order, version)
         if order["status"] not in PLANNABLE:
             raise NotOpen(order["status"])
-        same_day = await db.fetchval("SELECT assignee = $2 AND planned_date = $3 FROM work_order WHERE id = $1",
-                                     order["id"], technician_id, day)
+        same_day = order["assignee"] == technician_id and order["planned_date"] == day
         # A new visit goes last in the technician's day; re-timing a visit keeps its place.
         position = None if same_day else await db.fetchval(
             "SELECT coalesce(max(route_position), 0) + 1 FROM work_order "
@@ -95,13 +94,12 @@ async def move_in_day(actor: Actor, work_order_id: int, version: int, direction:
     async with db.transaction():
         order = await lock_order(actor, work_order_id)
         await check_version(order, version)
-        row = await db.fetchrow("SELECT assignee, planned_date FROM work_order WHERE id = $1", order["id"])
-        if row["assignee"] is None or row["planned_date"] is None:
+        if order["assignee"] is None or order["planned_date"] is None:
             raise WorkOrderError("Arbetsordern är inte planerad.")
         day = await db.fetch(
             "SELECT id, version FROM work_order WHERE assignee = $1 AND planned_date = $2 AND status <> 'cancelled' "
             "ORDER BY route_position NULLS LAST, window_start, id FOR UPDATE",
-            row["assignee"], row["planned_date"],
+            order["assignee"], order["planned_date"],
         )
         ids = [r["id"] for r in day]
         at = ids.index(order["id"])

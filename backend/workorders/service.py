@@ -176,8 +176,8 @@ async def lock_order(actor: Actor, work_order_id: int) -> dict:
     """The order, row-locked for this transaction; refused unless it is the technician's."""
     row = await db.fetchrow(
         """
-        SELECT w.id, w.type, w.status, w.version, w.assignee, w.device, w.organisation, w.number, w.patient,
-               w.updated_at, k.fu_interval_days, d.status AS device_status
+        SELECT w.id, w.type, w.status, w.version, w.assignee, w.planned_date, w.device, w.organisation, w.number,
+               w.patient, w.updated_at, k.fu_interval_days, d.status AS device_status
         FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
         LEFT JOIN device_category k ON k.id = a.category
         WHERE w.id = $1 AND w.organisation = $2 FOR UPDATE OF w

@@ -127,11 +127,6 @@ def _times(rows: list[dict], *keys: str) -> list[dict]:
 _JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history"}
 
 
-async def work_record(work_order_id: int) -> dict:
-    """Parts, time, notes, photos, events, current checklist answers and decisions of an order."""
-    return _record_from(await db.fetchrow(_RECORD_SQL, work_order_id))
-
-
 def _labelled(order: dict, on: date) -> dict:
     order["type_label"] = TYPE_LABELS[WorkOrderType(order["type"])]
     order["status_label"] = STATUS_LABELS[WorkOrderStatus(order["status"])]
@@ -172,23 +167,29 @@ def _record_from(row) -> dict:
     return record
 
 
-async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") -> dict:
-    """The visit page's data in one query (and the audit row), whatever the size of the history,
-    the checklist or the record. A technician sees only orders assigned to them."""
+async def _order_page_data(actor: Actor, work_order_id: int) -> dict:
+    """The order, its record, its checklist and the device's history, in one query."""
     row = await db.fetchrow(_VISIT_FULL_SQL, work_order_id, actor.organisation)
-    if row is None or (actor.role is Role.technician and row["assignee"] != actor.id):
+    if row is None:
         raise WorkOrderNotFound()
     order = _labelled({k: v for k, v in row.items() if k not in _JSON_COLUMNS}, today())
     record = _record_from(row)
-    checklist = state = None
-    if order["is_fu"]:
-        checklist = maintenance.parse_checklist(row["checklist"])
-        if checklist:
-            state = maintenance.state_from(checklist, record["answers"], record["decisions"])
+    checklist = maintenance.parse_checklist(row["checklist"]) if order["is_fu"] else None
+    state = maintenance.state_from(checklist, record["answers"], record["decisions"]) if checklist else None
     history = [h for h in devices.parse_history(row["history"]) if h["id"] != order["id"]]
+    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
+
+
+async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") -> dict:
+    """The visit page's data in one query (and the audit row), whatever the size of the history,
+    the checklist or the record. A technician sees only orders assigned to them."""
+    data = await _order_page_data(actor, work_order_id)
+    order = data["order"]
+    if actor.role is Role.technician and order["assignee"] != actor.id:
+        raise WorkOrderNotFound()
     if order["patient"]:
         await record_patient_reads(actor, [order["patient"]], audit_as)
-    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
+    return data
 
 
 PATIENT_FIELDS = ("given_name", "family_name", "street", "postal_code", "city", "phone", "door_code", "access_notes",
@@ -199,19 +200,12 @@ async def protocol(actor: Actor, work_order_id: int) -> dict:
     """What was assessed and done on an order, linked from the device's history: the device,
     the checklist with the questions of its version, decisions, parts, time, notes, events.
     Nothing about the patient, so any technician or coordinator may read it."""
-    row = await db.fetchrow(_VISIT_SQL, work_order_id, actor.organisation)
-    if row is None:
-        raise WorkOrderNotFound()
-    order = _labelled(dict(row), today())
+    data = await _order_page_data(actor, work_order_id)
     for key in PATIENT_FIELDS:
-        order[key] = None
-    record = await work_record(work_order_id)
-    checklist = await maintenance.checklist_for_order(work_order_id) if order["is_fu"] else None
-    state = maintenance.state_from(checklist, record["answers"], record["decisions"]) if checklist else None
-    may_see_photos = actor.role in (Role.coordinator, Role.admin) or order["assignee"] == actor.id
-    if not may_see_photos:
-        record["photos"] = []
-    return {"order": order, "record": record, "checklist": checklist, "state": state}
+        data["order"][key] = None
+    if not (actor.role in (Role.coordinator, Role.admin) or data["order"]["assignee"] == actor.id):
+        data["record"]["photos"] = []
+    return data
 
 
 # --- changing the order ----------------------------------------------------------------

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, add_virtual_authenticator
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in_with_passkey
 from tests.support.factories import delete_world, make_world
-from backend.accounts import service
 
 
 @pytest.fixture
@@ -26,13 +25,7 @@ async def test_chromium_finds_the_app_installable_and_the_shell_works_offline(li
             viewport={"width": 360, "height": 740})
         page = context.pages[0] if context.pages else await context.new_page()
         try:
-            token, _ = await service.create_invitation(organisation_id=world.organisation, name="", role="technician",
-                                                       staff_user_id=world.staff["technician"])
-            await add_virtual_authenticator(page)
-            await page.goto(f"{live_server}/inbjudan/{token}")
-            await page.get_by_label("Namn på passkeyn").fill("Telefon")
-            await page.get_by_role("button", name="Skapa passkey och logga in").click()
-            await page.wait_for_url(f"{live_server}/min-dag")
+            await sign_in_with_passkey(page, live_server, world, "technician", "/min-dag")
             assert await page.evaluate("async () => !!(await navigator.serviceWorker.ready).active")
             await page.reload()  # now controlled by the service worker
 

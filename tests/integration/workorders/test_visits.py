@@ -152,7 +152,7 @@ async def test_parts_time_notes_and_photos_are_rows_of_their_own(world):
     await visits.add_part(tech, world.repair, part, 1)
     await visits.add_time(tech, world.repair, 45)
     await visits.add_note(tech, world.repair, "Kunden nöjd")
-    record = await visits.work_record(world.repair)
+    record = (await visits.protocol(tech, world.repair))["record"]
     assert [(p["quantity"], p["name"]) for p in record["parts"]] == [(2, "Batteri 12 V"), (1, "Batteri 12 V")]
     assert record["minutes"] == 45 and record["notes"][0]["text"] == "Kunden nöjd"
 
