@@ -104,6 +104,8 @@ def template_config() -> TemplateConfig:
         env.filters["localtime"] = local_datetime
         env.filters["isodate"] = iso_date
         env.filters["number"] = number
+        # When a page was made: a page kept on the phone says how old it is (runda.js).
+        env.globals["rendered_at"] = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
         env.autoescape = True
 
     return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure)

@@ -46,6 +46,10 @@ def _json_error(message: str, status: int = 400) -> Response:
     return Response({"error": message}, status_code=status)
 
 
+# The browser's HTTP cache may hold pages and photos with patient data: gone at sign-out.
+# (The phone's day cache and outbox are cleared by the page first, after its warning; see outbox.js.)
+SIGNED_OUT_HEADERS = {"clear-site-data": '"cache"'}
+
 class SignInController(Controller):
     @get("/", opt={"public": True})
     async def home(self, request: Request) -> Redirect:
@@ -84,13 +88,13 @@ class SignInController(Controller):
     @post("/logga-ut", guards=[signed_in])
     async def sign_out(self, request: Request) -> Redirect:
         request.clear_session()
-        return Redirect("/logga-in?utloggad=1")
+        return Redirect("/logga-in?utloggad=1", headers=SIGNED_OUT_HEADERS)
 
     @post("/logga-ut/overallt", guards=[signed_in])
     async def sign_out_everywhere(self, request: Request) -> Redirect:
         await service.sign_out_everywhere(current_actor(request))
         request.clear_session()
-        return Redirect("/logga-in?utloggad=1")
+        return Redirect("/logga-in?utloggad=1", headers=SIGNED_OUT_HEADERS)
 
 
 class InvitationController(Controller):

@@ -1,10 +1,13 @@
-"""The health check for load balancers and deploy platforms, and the installable app's files
-(manifest, service worker, offline page), which must be served from the site's root."""
+"""The health check for load balancers and deploy platforms, the installable app's files
+(manifest, service worker, offline page), which must be served from the site's root, and a
+fresh CSRF token for the outbox."""
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.response import File, Response, Template
+from litestar.utils.scope.state import ScopeState
 
 from backend import db
+from backend.auth import signed_in
 from backend.web import STATIC_DIR
 
 
@@ -32,3 +35,10 @@ class SystemController(Controller):
     @get("/offline", opt={"public": True})
     async def offline(self) -> Template:
         return Template("system/offline.html")
+
+    @get("/csrf-token", guards=[signed_in], cache=False)
+    async def csrf_token(self, request: Request) -> Response:
+        """A token for the outbox when the page it was stored from is older than the browser's
+        CSRF cookie (a phone restarted with the day's pages kept): the cookie comes with it."""
+        return Response({"token": ScopeState.from_scope(request.scope).csrf_token},
+                        headers={"cache-control": "no-store"})

@@ -164,6 +164,16 @@ class NotAssigned(WorkOrderError):
         super().__init__("Besöket är inte tilldelat dig (längre). Kontakta samordnaren.")
 
 
+class WritesMissing(WorkOrderError):
+    """The phone sent its completion before changes it made to the visit earlier had arrived."""
+
+    def __init__(self, missing: int) -> None:
+        super().__init__(
+            f"{missing} {'ändring' if missing == 1 else 'ändringar'} som telefonen gjorde på besöket "
+            f"{'har' if missing == 1 else 'har'} inte kommit fram. Besöket slutförs först när allt har kommit fram.")
+        self.missing = missing
+
+
 class NotOpen(WorkOrderError):
     def __init__(self, status: str) -> None:
         super().__init__(f"Arbetsordern är {STATUS_LABELS[WorkOrderStatus(status)].lower()} och kan inte ändras.")
@@ -346,6 +356,30 @@ async def technician_day(actor_id: int, organisation_id: int, day: date, today: 
                 visit[key] = None
         visits.append(visit)
     return visits
+
+
+async def day_ahead(actor_id: int, organisation_id: int, day: date) -> list[str]:
+    """Every page the technician's visits on `day` need without signal: the day itself, each
+    visit (with its checklist and the device's history), each device's card, the visit's
+    photos and the parts list. The phone fetches and keeps them (see day.js)."""
+    row = await db.fetchrow(
+        """
+        WITH day AS (
+            SELECT w.id, d.individnummer, row_number() OVER (
+                       ORDER BY w.route_position NULLS LAST, w.window_start, w.id) AS position
+            FROM work_order w JOIN device d ON d.id = w.device
+            WHERE w.assignee = $1 AND w.organisation = $2 AND w.planned_date = $3 AND w.status <> 'cancelled')
+        SELECT coalesce((SELECT array_agg(id ORDER BY position) FROM day), '{}') AS orders,
+               coalesce((SELECT array_agg(DISTINCT individnummer) FROM day), '{}') AS devices,
+               coalesce((SELECT array_agg(ph.id ORDER BY ph.id) FROM work_photo ph JOIN day ON day.id = ph.work_order),
+                        '{}') AS photos
+        """,
+        actor_id, organisation_id, day,
+    )
+    return (["/min-dag", "/besok/reservdelar"]
+            + [f"/besok/{order_id}" for order_id in row["orders"]]
+            + [f"/enheter/{number}" for number in row["devices"]]
+            + [f"/foton/{photo_id}" for photo_id in row["photos"]])
 
 
 async def next_day_with_visits(actor_id: int, after: date) -> date | None:

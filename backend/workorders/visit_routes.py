@@ -75,6 +75,15 @@ class DayController(Controller):
         })
 
 
+    @get("/forhandsladdning", cache=False)
+    async def day_ahead(self, request: Request) -> Response:
+        """The pages today's visits need offline, for the phone to fetch and keep until the day is over."""
+        actor = current_actor(request)
+        day = today()
+        urls = await service.day_ahead(actor.id, actor.organisation, day)
+        return Response({"day": day.isoformat(), "urls": urls}, headers={"cache-control": "no-store"})
+
+
 def _version(form: dict) -> int:
     try:
         return int(text(form, "version"))
@@ -110,6 +119,22 @@ def _answers(form: dict, checklist: maintenance.Checklist) -> list[Answer]:
     return answers
 
 
+def _decisions(form: dict, checklist: maintenance.Checklist) -> dict[str, tuple[str, str]]:
+    """Decisions made in the checklist itself (decision-<key>) for safety items failed in it."""
+    found = {}
+    for item in checklist.items:
+        name = f"decision-{item.key}"
+        if item.safety_critical and text(form, f"item-{item.key}") == "fail" and text(form, name):
+            found[item.key] = (text(form, name), text(form, f"{name}-comment", 1000))
+    return found
+
+
+def _expected_writes(form: dict) -> int | None:
+    """How many earlier changes to the visit the phone made before completing it (the outbox fills it in)."""
+    value = text(form, "expected_writes")
+    return int(value) if value.isdigit() else None
+
+
 class VisitController(Controller):
     """One visit (/besok/<order id>) and the technician's actions on it."""
 
@@ -142,7 +167,7 @@ class VisitController(Controller):
             new_version = await action()
         except WorkOrderNotFound:
             raise NotFoundException() from None
-        except (NotAssigned, VersionConflict, service.NotOpen) as exc:
+        except (NotAssigned, VersionConflict, service.NotOpen, service.WritesMissing) as exc:
             key = request.headers.get("idempotency-key")
             if key:
                 await sync.record_conflict(actor=current_actor(request), work_order_id=order_id, key=key,
@@ -195,7 +220,8 @@ class VisitController(Controller):
         form = fields(data)
         actor = current_actor(request)
         return await self._act(request, order_id, form, "slutfor", "klar",
-                               lambda: visits.complete_visit(actor, order_id, _version(form), text(form, "outcome")))
+                               lambda: visits.complete_visit(actor, order_id, _version(form), text(form, "outcome"),
+                                                                            _expected_writes(form)))
 
     @post("/{order_id:int}/ej-utford")
     async def not_completed(self, request: Request, order_id: FromPath[int], data: Form) -> Response:
@@ -214,7 +240,7 @@ class VisitController(Controller):
             checklist = await maintenance.checklist_for_order(order_id)
             if checklist is None:
                 raise WorkOrderError("Det finns ingen checklista för den här arbetsordern.")
-            await visits.save_checklist(actor, order_id, _answers(form, checklist))
+            await visits.save_checklist(actor, order_id, _answers(form, checklist), _decisions(form, checklist))
 
         return await self._act(request, order_id, form, "checklista", "checklista", save)
 

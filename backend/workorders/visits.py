@@ -39,6 +39,7 @@ from backend.workorders.service import (
     record_event,
     sla_state,
     SLA_LABELS,
+    WritesMissing,
 )
 from backend.workorders.tables import NotCompletedReason, Outcome, WorkOrderStatus, WorkOrderType
 
@@ -255,12 +256,21 @@ async def could_not_complete(actor: Actor, work_order_id: int, version: int, rea
         return new_version
 
 
-async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome: str | None) -> int:
+async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome: str | None,
+                         expected_writes: int | None = None) -> int:
     """Finish the visit. An FU needs every checklist item answered and a decision for every
     failed safety item, and sets the device's next FU date; a repair needs the action taken
-    and an outcome, which sets the device's status."""
+    and an outcome, which sets the device's status.
+
+    `expected_writes` is how many changes the technician's phone had made to this visit before
+    the completion: the visit is not finished while any of them has not arrived."""
     async with db.transaction():
         order = await _change_status(actor, work_order_id, version, RECORDING_STATUSES)
+        if expected_writes:
+            arrived = await db.fetchval(
+                "SELECT count(*) FROM write_receipt WHERE work_order = $1 AND staff_user = $2", order["id"], actor.id)
+            if arrived < expected_writes:
+                raise WritesMissing(expected_writes - arrived)
         done_on = today()
         if order["type"] == WorkOrderType.maintenance:
             checklist = await maintenance.checklist_for_order(order["id"])
@@ -311,16 +321,26 @@ async def _recordable(actor: Actor, work_order_id: int) -> dict:
     return order
 
 
-async def save_checklist(actor: Actor, work_order_id: int, answers: list[maintenance.Answer]) -> int:
-    """Store the answers that changed; returns how many. Raises ChecklistError on a bad answer."""
+async def save_checklist(actor: Actor, work_order_id: int, answers: list[maintenance.Answer],
+                         decisions: dict[str, tuple[str, str]] | None = None) -> int:
+    """Store the answers that changed; returns how many. Raises ChecklistError on a bad answer.
+
+    `decisions` (item key → decision, comment) are made in the same submission for safety items
+    failed in it, so a technician without signal can fill the whole checklist in one go; they
+    are stored with the answers or not at all."""
     async with db.transaction():
         await _recordable(actor, work_order_id)
         checklist = await maintenance.checklist_for_order(work_order_id)
         if checklist is None:
             raise WorkOrderError("Det finns ingen checklista för den här typen av hjälpmedel.")
         state = await maintenance.checklist_state(work_order_id, checklist)
-        return await maintenance.save_answers(work_order_id=work_order_id, checklist=checklist, answers=answers,
-                                              actor_id=actor.id, current=state)
+        saved = await maintenance.save_answers(work_order_id=work_order_id, checklist=checklist, answers=answers,
+                                               actor_id=actor.id, current=state)
+        failed_now = {a.item_key for a in answers if a.answer == "fail"}
+        for item_key, (decision, comment) in (decisions or {}).items():
+            if item_key in failed_now and item_key not in state.decisions:
+                await decide_on_safety_item(actor, work_order_id, item_key, decision, comment)
+        return saved
 
 
 async def decide_on_safety_item(actor: Actor, work_order_id: int, item_key: str, decision: str,

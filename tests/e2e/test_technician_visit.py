@@ -51,7 +51,7 @@ async def test_an_fu_with_a_failed_safety_item_creates_a_follow_up_repair(page, 
     await frame.get_by_label("Godkänd", exact=True).check()
     brakes = page.locator("fieldset.check-item", has_text="Motorbromsar håller")
     await brakes.get_by_label("Underkänd", exact=True).check()
-    await brakes.get_by_label("Kommentar").fill("Bromsen släpper i backe")
+    await brakes.get_by_label("Krävs om punkten är underkänd").fill("Bromsen släpper i backe")
     battery = page.locator("fieldset.check-item", has_text="Batterispänning")
     await battery.get_by_label("Godkänd", exact=True).check()
     await battery.get_by_label("Mätvärde i V").fill("24,6")

@@ -31,6 +31,7 @@ ROLES = ["anonymous", "technician", "consultant", "prescriber", "coordinator", "
 ACCESS = {
     ("GET", "/"): ("/", dict(anonymous=302, technician=302, consultant=302, prescriber=302, coordinator=302, admin=302)),
     ("GET", "/healthz"): ("/healthz", dict.fromkeys(ROLES, 200)),
+    ("GET", "/csrf-token"): ("/csrf-token", dict(anonymous=303, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
     ("GET", "/sw.js"): ("/sw.js", dict.fromkeys(ROLES, 200)),
     ("GET", "/manifest.webmanifest"): ("/manifest.webmanifest", dict.fromkeys(ROLES, 200)),
     ("GET", "/offline"): ("/offline", dict.fromkeys(ROLES, 200)),
@@ -56,6 +57,7 @@ ACCESS = {
     ("GET", "/enheter/{individnummer:str}"): ("/enheter/{device}", dict(anonymous=303, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
     ("GET", "/arbetsordrar"): ("/arbetsordrar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/min-dag"): ("/min-dag", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    ("GET", "/min-dag/forhandsladdning"): ("/min-dag/forhandsladdning", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
     # The technician's visit. Posts send empty forms: refused with a message (400), nothing written.
     ("GET", "/besok/reservdelar"): ("/besok/reservdelar", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
     ("GET", "/besok/{order_id:int}"): ("/besok/{order}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),

@@ -100,15 +100,43 @@
     return item ? item.textContent.trim().replace(/\s+/g, " ") : "";
   }
 
+  var latestToken = null;
+
+  // A fresh CSRF token (and its cookie): the browser drops the cookie when it closes, while
+  // the page the token came from may be a kept copy. Null when the session is gone.
+  function freshToken() {
+    return fetch("/csrf-token", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.ok && !response.redirected ? response.json() : null;
+      })
+      .then(function (answer) {
+        var token = answer && answer.token;
+        if (token) latestToken = token;
+        if (token && inPage) {
+          var meta = document.querySelector('meta[name="csrf-token"]');
+          if (meta) meta.setAttribute("content", token);
+          document.querySelectorAll('input[name="_csrf_token"]').forEach(function (input) { input.value = token; });
+        }
+        return token || null;
+      }, function () { return null; });
+  }
+
   // One delivery. Resolves to "sent", "conflict", "refused", "signin" or "later".
-  function deliver(entry, token) {
-    var headers = { "Idempotency-Key": entry.key, "Accept": "application/json", "X-CSRFToken": token || entry.token };
+  function deliver(entry, token, retried) {
+    var headers = { "Idempotency-Key": entry.key, "Accept": "application/json",
+                    "X-CSRFToken": latestToken || token || entry.token };
     if (entry.version) headers["If-Match"] = entry.version;
     return fetch(entry.url, { method: "POST", body: body(entry), headers: headers, credentials: "same-origin" })
       .then(function (response) {
         if (response.ok) {
           return response.json().catch(function () { return {}; }).then(function (answer) {
             return { outcome: "sent", version: versionIn(answer.location), location: answer.location };
+          });
+        }
+        if (response.status === 403 && !retried) {
+          // Most likely a CSRF token older than the browser's cookie: once more with a fresh one.
+          return freshToken().then(function (fresh) {
+            return fresh ? deliver(entry, fresh, true) : { outcome: "signin" };
           });
         }
         if (response.status === 401 || response.status === 403) return { outcome: "signin" };
@@ -188,19 +216,57 @@
       if (name === "version") version = value;
       fields.push([name, value]);
     });
-    return getMeta("seq").then(function (seq) {
-      seq = (seq || 0) + 1;
+    var order = form.getAttribute("data-order");
+    return Promise.all([getMeta("seq"), getMeta("count:" + order)]).then(function (got) {
+      var seq = (got[0] || 0) + 1;
+      var before = got[1] || 0;
+      // The completion says how many changes this phone made to the visit before it: the
+      // server finishes the visit only when all of them have arrived.
+      fields = fields.map(function (pair) { return pair[0] === "expected_writes" ? [pair[0], String(before)] : pair; });
       var entry = {
-        key: uuid(), seq: seq, url: form.getAttribute("action"), order: form.getAttribute("data-order"),
+        key: uuid(), seq: seq, url: form.getAttribute("action"), order: order,
+        orderNumber: inPage ? document.body.getAttribute("data-order-number") || "" : "",
         label: form.getAttribute("data-outbox") || "Ändring", fields: fields, version: version,
         changesOrder: form.hasAttribute("data-changes-order"), state: "pending", message: "",
         created: Date.now(), token: token,
       };
-      return setMeta("seq", seq).then(function () { return save(entry); }).then(function () { return entry; });
+      return setMeta("seq", seq).then(function () { return setMeta("count:" + order, before + 1); })
+        .then(function () { return save(entry); }).then(function () { return entry; });
     });
   }
 
-  scope.RundaOutbox = { entries: entries, drain: drain, capture: capture, remove: remove, getMeta: getMeta };
+  // A person took an entry the server never received off the phone: it no longer counts among
+  // the changes the visit's completion waits for.
+  function discard(entry) {
+    return remove(entry.key).then(function () {
+      if (entry.state === "conflict") return; // the server has it, kept as a conflict
+      return getMeta("count:" + entry.order).then(function (count) {
+        return setMeta("count:" + entry.order, Math.max((count || 1) - 1, 0));
+      }).then(entries).then(function (list) {
+        return Promise.all(list.filter(function (e) { return e.order === entry.order && e.seq > entry.seq; })
+          .map(function (e) {
+            e.fields = e.fields.map(function (pair) {
+              return pair[0] === "expected_writes" && +pair[1] > 0 ? [pair[0], String(+pair[1] - 1)] : pair;
+            });
+            return update(e);
+          }));
+      });
+    });
+  }
+
+  // Everything on the phone goes: the queue and today's kept pages (at sign-out, after the warning).
+  function forgetAll() {
+    return run(STORE, "readwrite", function (s) { return s.clear(); })
+      .then(function () { return run(META, "readwrite", function (s) { return s.clear(); }); })
+      .then(function () { return scope.caches ? scope.caches.keys() : []; })
+      .then(function (names) {
+        return Promise.all(names.filter(function (name) { return name.indexOf("runda-day-") === 0; })
+          .map(function (name) { return scope.caches.delete(name); }));
+      });
+  }
+
+  scope.RundaOutbox = { entries: entries, drain: drain, capture: capture, remove: remove, getMeta: getMeta,
+                        forgetAll: forgetAll };
 
   if (!inPage) return;
 
@@ -230,7 +296,7 @@
       backoff = result.stop === "later" ? Math.min(backoff * 2, 5 * 60 * 1000) : 5000;
       if (result.stop === "later") askForBackgroundSync();
       if (justQueued && result.outcomes[justQueued.key] === "refused") {
-        return remove(justQueued.key).then(function () { return { refused: true }; });
+        return discard(justQueued).then(function () { return { refused: true }; });
       }
       return entries().then(function (list) {
         if (list.some(function (e) { return e.state === "pending"; })) schedule();
@@ -284,7 +350,12 @@
         var alert = box.querySelector(".sync-attention");
         if (pausedForSignIn) {
           alert.hidden = false;
-          alert.textContent = "Logga in igen för att skicka det som väntar. Inget har försvunnit.";
+          alert.textContent = "Din inloggning har gått ut. Det som väntar finns kvar på telefonen och skickas " +
+            "när du har loggat in igen. ";
+          var link = document.createElement("a");
+          link.href = "/logga-in";
+          link.textContent = "Logga in igen";
+          alert.appendChild(link);
         } else if (attention) {
           alert.hidden = false;
           alert.textContent = attention + (attention === 1 ? " ändring" : " ändringar") +
@@ -321,7 +392,7 @@
         done.addEventListener("click", function () {
           var text = e.state === "conflict" ? "Ändringen finns sparad på servern som en konflikt. Ta bort den från telefonen?"
                                             : "Ändringen har inte sparats någonstans. Ta bort den ändå?";
-          if (window.confirm(text)) remove(e.key).then(function () { render(); });
+          if (window.confirm(text)) discard(e).then(function () { render(); });
         });
         li.appendChild(document.createTextNode(" "));
         li.appendChild(done);
@@ -358,6 +429,67 @@
       submitNatively(form); // IndexedDB unavailable (private mode, storage full): the ordinary way
     }).finally(function () { if (button) button.disabled = false; });
   });
+
+  // Signing out clears what the phone keeps (today's pages hold patient data, and so may the
+  // queue), but never silently: while changes wait, a warning names each one first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !/^\/logga-ut/.test(form.getAttribute("action") || "") ||
+        !window.indexedDB) return;
+    event.preventDefault();
+    entries().then(function (list) {
+      if (!list.length) return forgetAll().then(function () { HTMLFormElement.prototype.submit.call(form); });
+      warnBeforeSignOut(form, list);
+    }, function () { HTMLFormElement.prototype.submit.call(form); });
+  });
+
+  function warnBeforeSignOut(form, list) {
+    var old = document.getElementById("sign-out-warning");
+    if (old) old.remove();
+    var dialog = document.createElement("dialog");
+    dialog.id = "sign-out-warning";
+    dialog.setAttribute("aria-labelledby", "sign-out-warning-title");
+    var title = document.createElement("h2");
+    title.id = "sign-out-warning-title";
+    title.textContent = list.length === 1 ? "En ändring har inte kommit fram" : list.length + " ändringar har inte kommit fram";
+    var intro = document.createElement("p");
+    intro.textContent = "Om du loggar ut nu raderas " + (list.length === 1 ? "den" : "de") +
+      " från telefonen och försvinner:";
+    var items = document.createElement("ul");
+    list.forEach(function (e) {
+      var li = document.createElement("li");
+      li.textContent = e.label + (e.orderNumber ? " – " + e.orderNumber : "") + ", sparad " + time(e.created) +
+        (e.state === "conflict" ? " (finns också hos samordnaren som konflikt)" : "");
+      items.appendChild(li);
+    });
+    var buttons = document.createElement("div");
+    buttons.className = "row";
+    function button(label, cls, action) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.textContent = label;
+      b.addEventListener("click", action);
+      buttons.appendChild(b);
+      return b;
+    }
+    var stay = button("Stanna kvar och skicka först", "", function () {
+      dialog.close();
+      pausedForSignIn = false;
+      backoff = 5000;
+      sync();
+    });
+    button("Logga ut och radera ändringarna", "danger", function () {
+      forgetAll().then(function () { HTMLFormElement.prototype.submit.call(form); });
+    });
+    dialog.appendChild(title);
+    dialog.appendChild(intro);
+    dialog.appendChild(items);
+    dialog.appendChild(buttons);
+    document.body.appendChild(dialog);
+    dialog.showModal();
+    stay.focus();
+  }
 
   function submitNatively(form) {
     form.removeAttribute("data-outbox");
