@@ -62,6 +62,7 @@ EVENT_LABELS = {
     "safety_decision": "Beslut om underkänd säkerhetspunkt",
     "device_status": "Hjälpmedlets status ändrad",
     "fu_done": "FU registrerad",
+    "conflict_applied": "Teknikerns sparade ändring tillämpad",
 }
 
 OPEN_STATUSES = frozenset(

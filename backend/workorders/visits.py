@@ -22,6 +22,7 @@ from backend.devices import service as devices
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.maintenance import service as maintenance
 from backend.photos import Photo
+from backend.sync import service as sync
 from backend.workdays import today
 from backend.workorders.service import (
     EVENT_LABELS,
@@ -125,7 +126,8 @@ def _times(rows: list[dict], *keys: str) -> list[dict]:
     return rows
 
 
-_JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history"}
+_JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history",
+                 "conflicts"}
 
 
 def _labelled(order: dict, on: date) -> dict:
@@ -149,7 +151,8 @@ _VISIT_FULL_SQL = (
         "\nFROM work_order w JOIN device d",
         ",\n" + _RECORD_SQL.strip().removeprefix("SELECT") + ",\n"
         + maintenance.CHECKLIST_JSON_SQL.format(order="w.id", category="a.category") + " AS checklist,\n"
-        + devices.HISTORY_JSON_SQL.format(device="w.device") + " AS history"
+        + devices.HISTORY_JSON_SQL.format(device="w.device") + " AS history,\n"
+        + sync.OPEN_CONFLICTS_JSON_SQL.format(order="w.id") + " AS conflicts"
         + "\nFROM work_order w JOIN device d", 1)
 )
 
@@ -169,7 +172,9 @@ def _record_from(row) -> dict:
 
 
 async def order_page_data(actor: Actor, work_order_id: int) -> dict:
-    """The order, its record, its checklist and the device's history, in one query."""
+    """The order, its record, its checklist, the device's history and the order's open conflicts
+    (submissions kept for a person to resolve), in one query. No access check and no audit row:
+    the caller decides who may see what."""
     row = await db.fetchrow(_VISIT_FULL_SQL, work_order_id, actor.organisation)
     if row is None:
         raise WorkOrderNotFound()
@@ -178,7 +183,9 @@ async def order_page_data(actor: Actor, work_order_id: int) -> dict:
     checklist = maintenance.parse_checklist(row["checklist"]) if order["is_fu"] else None
     state = maintenance.state_from(checklist, record["answers"], record["decisions"]) if checklist else None
     history = [h for h in devices.parse_history(row["history"]) if h["id"] != order["id"]]
-    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
+    conflicts = _times(json.loads(row["conflicts"]), "created_at")
+    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history,
+            "conflicts": conflicts}
 
 
 async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") -> dict:
@@ -186,8 +193,10 @@ async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") ->
     the checklist or the record. A technician sees only orders assigned to them."""
     data = await order_page_data(actor, work_order_id)
     order = data["order"]
-    if actor.role is Role.technician and order["assignee"] != actor.id:
-        raise WorkOrderNotFound()
+    if actor.role is Role.technician:
+        if order["assignee"] != actor.id:
+            raise WorkOrderNotFound()
+        data["conflicts"] = [c for c in data["conflicts"] if c["staff_user"] == actor.id]  # their own
     if order["patient"]:
         await record_patient_reads(actor, [order["patient"]], audit_as)
     return data
