@@ -77,9 +77,16 @@ def _when(at: datetime) -> str:
     return f"{at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}"
 
 
+# The kept message spoke to the technician on the phone; coordinators read the reason too.
+_NEUTRAL = ((" sedan du öppnade sidan", ""), ("inte tilldelat dig (längre)", "inte längre tilldelat teknikern"))
+
+
 def _reason(message: str) -> str:
-    """Why it was kept, in one sentence (the rest of the message spoke to the phone)."""
-    return message.split(". ", 1)[0].rstrip(".") + "."
+    """Why it was kept, in one sentence that reads right to the coordinator and the technician."""
+    reason = message.split(". ", 1)[0].rstrip(".")
+    for said, neutral in _NEUTRAL:
+        reason = reason.replace(said, neutral)
+    return reason + "."
 
 
 def _label(path: str) -> str:
@@ -195,7 +202,8 @@ async def conflict_page(actor: Actor, conflict_id: int) -> dict:
         await record_patient_reads(actor, [order["patient"]], "sync_conflict")
     blocked = None if conflict["resolved_at"] else why_not_applicable(actor, conflict, order, order["assignee_name"])
     events = data["record"]["events"]
-    return {**data, "conflict": conflict, "blocked": blocked, "last_change": events[-1] if events else None}
+    return {**data, "conflict": conflict, "blocked": blocked, "involved": involved,
+            "last_change": events[-1] if events else None}
 
 
 async def kept_photo(actor: Actor, conflict_id: int) -> Photo:

@@ -29,7 +29,7 @@ from backend.web import BadInput
 from backend.workdays import today
 from backend.workorders import service, visits
 from backend.workorders.service import NotAssigned, VersionConflict, WorkOrderError, WorkOrderNotFound
-from backend.workorders.visit_actions import ACTIONS, kept_fields, version_or_none
+from backend.workorders.visit_actions import ACTION_LABELS, ACTIONS, kept_fields, version_or_none
 
 NOTICES = {
     "startad": "Besöket är påbörjat.",
@@ -86,7 +86,7 @@ class VisitController(Controller):
             "answer_labels": maintenance.ANSWER_LABELS, "decision_labels": maintenance.DECISION_LABELS,
             "outcomes": [(o.value, label) for o, label in service.OUTCOME_LABELS.items()],
             "not_completed_reasons": [(r.value, label) for r, label in service.NOT_COMPLETED_LABELS.items()],
-            "max_photo_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_photo_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "action_labels": ACTION_LABELS,
         }, status_code=status)
 
     async def _run(self, request: Request, order_id: int, slug: str, form: dict,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from datetime import date, time
 
 import pytest
@@ -13,24 +12,18 @@ import pytest
 from backend import db
 from backend.maintenance import service as maintenance
 from backend.sync import conflicts
-from backend.sync import service as sync
 from backend.sync.conflicts import AlreadyResolved, CannotApply, ConflictError, ConflictNotFound
 from backend.workorders import planning, visits
 from tests.integration.workorders.conftest import CHECKLIST, actor, world  # noqa: F401 (the fixture)
-from tests.support.factories import jpeg_bytes
+from tests.support.factories import add_conflict, jpeg_bytes
 
 
 async def version_of(order_id: int) -> int:
     return await db.fetchval("SELECT version FROM work_order WHERE id = $1", order_id)
 
 
-async def keep(world, order_id: int, slug: str, fields: dict, *, photo: bytes | None = None,
-               who: str = "technician", message: str = "Arbetsordern har ändrats av Test coordinator.") -> int:
-    """A submission kept as a conflict, as the visit routes keep it when it meets a changed order."""
-    return await sync.record_conflict(actor=actor(world, who), work_order_id=order_id, key=str(uuid.uuid4()),
-                                      path=f"/besok/{order_id}/{slug}", fields=fields, message=message,
-                                      base_version=int(fields["version"]) if "version" in fields else None,
-                                      photo=photo)
+async def keep(world, order_id: int, slug: str, fields: dict, *, who: str = "technician", **kept) -> int:
+    return await add_conflict(world, order_id, slug, fields, staff=who, **kept)
 
 
 async def apply(world, conflict_id: int, who: str = "coordinator", note: str = ""):
@@ -276,6 +269,14 @@ async def test_the_lists_say_what_it_was_and_why(world):
     assert listed["label"] == "Reservdel" and listed["technician_name"] == "Test technician"
     assert listed["reason"] == "Arbetsordern har ändrats av Test coordinator."
     assert await conflicts.count_open(world.organisation) == 1
+
+
+def test_the_reason_reads_right_to_the_coordinator_as_well():
+    assert conflicts._reason("Arbetsordern har ändrats av Eva 2026-03-01 10:00 sedan du öppnade sidan. Det du skrev "
+                             "finns kvar nedan: kontrollera läget och skicka igen.") == \
+        "Arbetsordern har ändrats av Eva 2026-03-01 10:00."
+    assert conflicts._reason("Besöket är inte tilldelat dig (längre). Kontakta samordnaren.") == \
+        "Besöket är inte längre tilldelat teknikern."
 
 
 async def test_the_conflict_page_shows_the_patient_to_the_coordinator_and_logs_the_read(world):
