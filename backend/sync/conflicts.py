@@ -128,8 +128,9 @@ async def count_open(organisation_id: int) -> int:
 
 # --- one conflict ------------------------------------------------------------------------
 
+# `{photo}`: whether there is one for a page, the bytes themselves for applying.
 _CONFLICT_SQL = """
-SELECT c.id, c.staff_user, c.work_order, c.path, c.fields, c.photo IS NOT NULL AS has_photo, c.message,
+SELECT c.id, c.staff_user, c.work_order, c.path, c.fields, {photo}, c.message,
        c.base_version, c.created_at, c.resolved_at, c.resolution, c.resolution_note,
        s.name AS technician_name, r.name AS resolved_by_name
 FROM sync_conflict c JOIN staff_user s ON s.id = c.staff_user LEFT JOIN staff_user r ON r.id = c.resolved_by
@@ -185,7 +186,8 @@ async def conflict_page(actor: Actor, conflict_id: int) -> dict:
     name the technician knows it), the order's status, assignee, day, version, last change and
     its record. The patient's name shows to coordinators and admins and to the technician while
     the order is theirs, and then the read is audit-logged."""
-    conflict = _visible(actor, await db.fetchrow(_CONFLICT_SQL, conflict_id, actor.organisation))
+    conflict = _visible(actor, await db.fetchrow(_CONFLICT_SQL.format(photo="c.photo IS NOT NULL AS has_photo"),
+                                                 conflict_id, actor.organisation))
     data = await visits.order_page_data(actor, conflict["work_order"])
     order = data["order"]
     slug = conflict["action"].slug if conflict["action"] else ""
@@ -224,8 +226,8 @@ async def kept_photo(actor: Actor, conflict_id: int) -> Photo:
 
 async def _locked(actor: Actor, conflict_id: int) -> dict:
     """The conflict row-locked for this transaction, with its photo; refused once resolved."""
-    row = await db.fetchrow(_CONFLICT_SQL.replace("c.photo IS NOT NULL AS has_photo", "c.photo")
-                            + " FOR UPDATE OF c", conflict_id, actor.organisation)
+    row = await db.fetchrow(_CONFLICT_SQL.format(photo="c.photo") + " FOR UPDATE OF c", conflict_id,
+                            actor.organisation)
     conflict = _visible(actor, row)
     if conflict["resolved_at"] is not None:
         raise AlreadyResolved(

@@ -17,6 +17,7 @@ from backend.forms import Form, FormError, fields, integer, text
 from backend.maintenance import service as maintenance
 from backend.sync import conflicts
 from backend.sync.conflicts import ConflictError, ConflictNotFound
+from backend.workorders.visit_actions import ACTION_LABELS
 
 NOTICES = {
     "tillampad": "Ändringen är tillämpad på arbetsordern.",
@@ -61,6 +62,7 @@ class _ConflictPages(Controller):
         return Template("sync/conflict.html", context={
             **data, "side": self.side, "base": self.base, "error": error, "form": form or {}, "notice": notice,
             "answer_labels": maintenance.ANSWER_LABELS, "decision_labels": maintenance.DECISION_LABELS,
+            "action_labels": ACTION_LABELS,
         }, status_code=status)
 
     async def _resolve(self, request: Request, conflict_id: int, form: dict,

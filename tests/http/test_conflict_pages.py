@@ -70,6 +70,7 @@ def columns(html: str) -> tuple[str, str]:
 async def test_the_coordinator_sees_the_kept_change_beside_the_order_and_applies_it(world, clients):
     order = await new_order(world)
     conflict = await conflict_from_the_phone(world, clients["technician"], order, "slutfor", {"outcome": "fixed"})
+    report = await add_conflict(world, order, "rapport", {"action_taken": "Bytt joystick"})
     await db.execute("INSERT INTO work_note (work_order, kind, text, added_by) VALUES ($1, 'action_taken', "
                      "'Bytt joystick', $2)", order, world.staff["technician"])
     listing = await clients["coordinator"].get("/konflikter")
@@ -83,6 +84,7 @@ async def test_the_coordinator_sees_the_kept_change_beside_the_order_and_applies
     assert "<dt>Resultat</dt><dd class=\"break\">Åtgärdat</dd>" in mine
     assert f"<dt>Version</dt><dd>{await version_of(order)}</dd>" in now and "13:00–15:00" in now
     assert "Signe Konfliktsson" in now
+    assert f'href="/konflikter/{report}">Rapport</a>' in page.text  # the order's other open conflict
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE staff_user = $1 AND patient = $2 "
                              "AND what = 'sync_conflict'", world.staff["coordinator"], world.patient) == 1
 
