@@ -37,6 +37,7 @@ from backend.fittings.routes import (
 )
 from backend.patients.routes import PatientController
 from backend.reports.routes import OverviewController
+from backend.sync.routes import ConflictController, KeptPhotoController, TechnicianConflictController
 from backend.workorders.routes import WorkOrderController
 from backend.workorders.visit_routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         VisitController,
         PhotoController,
         ProtocolController,
+        ConflictController,
+        TechnicianConflictController,
+        KeptPhotoController,
         OverviewController,
         FittingController,
         BookingFlowController,

@@ -16,6 +16,15 @@ from backend.accounts.service import Actor
 
 RECEIPT_DAYS = 30  # receipts are kept at least this long: a phone may replay for weeks
 
+# An order's open conflicts, newest first, for the pages that show the order in one query
+# (`{order}` is an SQL expression). `slug` is the visit action the submission was posted to.
+OPEN_CONFLICTS_JSON_SQL = """
+(SELECT coalesce(json_agg(x ORDER BY x.created_at DESC, x.id DESC), '[]') FROM (
+    SELECT c.id, c.staff_user, regexp_replace(c.path, '^.*/', '') AS slug, c.created_at, s.name AS who
+    FROM sync_conflict c JOIN staff_user s ON s.id = c.staff_user
+    WHERE c.work_order = {order} AND c.resolved_at IS NULL) x)
+"""
+
 
 @dataclass(frozen=True)
 class Receipt:

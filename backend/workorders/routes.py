@@ -12,10 +12,12 @@ from litestar.response import Redirect, Response, Template
 from backend.auth import STAFF_OVERSIGHT, current_actor, requires
 from backend.forms import Form, FormError, date_field, fields, integer, text, time_field
 from backend.audit.service import record_patient_reads
+from backend.sync import conflicts
 from backend.workdays import today
 from backend.workorders import planning, service, visits
 from backend.workorders.service import NotOpen, VersionConflict, WorkOrderError, WorkOrderNotFound
 from backend.workorders.tables import WorkOrderStatus, WorkOrderType
+from backend.workorders.visit_actions import ACTION_LABELS
 
 NOTICES = {
     "planerad": "Arbetsordern är planerad.",
@@ -41,6 +43,7 @@ class WorkOrderController(Controller):
         orders = await service.open_orders(actor.organisation, status=status, type=type, page=page, today=today())
         return Template("workorders/board.html", context={
             "counts": counts, "orders": orders, "status": status, "type": type, "page": page,
+            "open_conflicts": await conflicts.count_open(actor.organisation),
             "types": [(t.value, service.TYPE_LABELS[t]) for t in WorkOrderType],
             "statuses": [(s.value, service.STATUS_LABELS[s]) for s in WorkOrderStatus if s in service.OPEN_STATUSES],
             "page_size": service.PAGE_SIZE,
@@ -85,6 +88,7 @@ class WorkOrderController(Controller):
             "form": {**defaults, **(form or {})}, "failed": failed, "notice": notice,
             "plannable": order["status"] in planning.PLANNABLE,
             "cancellable": order["status"] in {s.value for s in service.OPEN_STATUSES},
+            "action_labels": ACTION_LABELS,
         }, status_code=status)
 
     @get("/{order_id:int}")

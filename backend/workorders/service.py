@@ -62,6 +62,7 @@ EVENT_LABELS = {
     "safety_decision": "Beslut om underkänd säkerhetspunkt",
     "device_status": "Hjälpmedlets status ändrad",
     "fu_done": "FU registrerad",
+    "conflict_applied": "Teknikerns sparade ändring tillämpad",
 }
 
 OPEN_STATUSES = frozenset(
@@ -182,8 +183,9 @@ class NotOpen(WorkOrderError):
 # --- changing an order: lock it, check the version it was based on, apply ----------------
 
 
-async def lock_order(actor: Actor, work_order_id: int) -> dict:
-    """The order, row-locked for this transaction; refused unless it is the technician's."""
+async def lock_order(actor: Actor, work_order_id: int, *, assigned: bool = True) -> dict:
+    """The order, row-locked for this transaction; refused unless it is the technician's
+    (assigned=False: whoever has it now, for work recorded after the fact)."""
     row = await db.fetchrow(
         """
         SELECT w.id, w.type, w.status, w.version, w.assignee, w.planned_date, w.device, w.organisation, w.number,
@@ -196,7 +198,7 @@ async def lock_order(actor: Actor, work_order_id: int) -> dict:
     )
     if row is None:
         raise WorkOrderNotFound()
-    if actor.role is Role.technician and row["assignee"] != actor.id:
+    if assigned and actor.role is Role.technician and row["assignee"] != actor.id:
         raise NotAssigned()
     return dict(row)
 

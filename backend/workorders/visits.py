@@ -4,7 +4,8 @@ Changes to the order itself (start, pause, complete, could not complete) name th
 `version` they were based on and are refused with VersionConflict when someone changed
 the order meanwhile. What the technician records (checklist answers, parts, time, notes,
 photos, safety decisions) is appended as rows of its own, so two people can never
-overwrite each other; it is accepted while the order is open and assigned to them.
+overwrite each other; it is accepted while the order is open and assigned to them, and
+(`late`) when a coordinator applies a submission that was kept as a conflict.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from backend.devices import service as devices
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.maintenance import service as maintenance
 from backend.photos import Photo
+from backend.sync import service as sync
 from backend.workdays import today
 from backend.workorders.service import (
     EVENT_LABELS,
@@ -125,7 +127,8 @@ def _times(rows: list[dict], *keys: str) -> list[dict]:
     return rows
 
 
-_JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history"}
+_JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history",
+                 "conflicts"}
 
 
 def _labelled(order: dict, on: date) -> dict:
@@ -149,7 +152,8 @@ _VISIT_FULL_SQL = (
         "\nFROM work_order w JOIN device d",
         ",\n" + _RECORD_SQL.strip().removeprefix("SELECT") + ",\n"
         + maintenance.CHECKLIST_JSON_SQL.format(order="w.id", category="a.category") + " AS checklist,\n"
-        + devices.HISTORY_JSON_SQL.format(device="w.device") + " AS history"
+        + devices.HISTORY_JSON_SQL.format(device="w.device") + " AS history,\n"
+        + sync.OPEN_CONFLICTS_JSON_SQL.format(order="w.id") + " AS conflicts"
         + "\nFROM work_order w JOIN device d", 1)
 )
 
@@ -168,8 +172,10 @@ def _record_from(row) -> dict:
     return record
 
 
-async def _order_page_data(actor: Actor, work_order_id: int) -> dict:
-    """The order, its record, its checklist and the device's history, in one query."""
+async def order_page_data(actor: Actor, work_order_id: int) -> dict:
+    """The order, its record, its checklist, the device's history and the order's open conflicts
+    (submissions kept for a person to resolve), in one query. No access check and no audit row:
+    the caller decides who may see what."""
     row = await db.fetchrow(_VISIT_FULL_SQL, work_order_id, actor.organisation)
     if row is None:
         raise WorkOrderNotFound()
@@ -178,16 +184,20 @@ async def _order_page_data(actor: Actor, work_order_id: int) -> dict:
     checklist = maintenance.parse_checklist(row["checklist"]) if order["is_fu"] else None
     state = maintenance.state_from(checklist, record["answers"], record["decisions"]) if checklist else None
     history = [h for h in devices.parse_history(row["history"]) if h["id"] != order["id"]]
-    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history}
+    conflicts = _times(json.loads(row["conflicts"]), "created_at")
+    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history,
+            "conflicts": conflicts}
 
 
 async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") -> dict:
     """The visit page's data in one query (and the audit row), whatever the size of the history,
     the checklist or the record. A technician sees only orders assigned to them."""
-    data = await _order_page_data(actor, work_order_id)
+    data = await order_page_data(actor, work_order_id)
     order = data["order"]
-    if actor.role is Role.technician and order["assignee"] != actor.id:
-        raise WorkOrderNotFound()
+    if actor.role is Role.technician:
+        if order["assignee"] != actor.id:
+            raise WorkOrderNotFound()
+        data["conflicts"] = [c for c in data["conflicts"] if c["staff_user"] == actor.id]  # their own
     if order["patient"]:
         await record_patient_reads(actor, [order["patient"]], audit_as)
     return data
@@ -201,7 +211,7 @@ async def protocol(actor: Actor, work_order_id: int) -> dict:
     """What was assessed and done on an order, linked from the device's history: the device,
     the checklist with the questions of its version, decisions, parts, time, notes, events.
     Nothing about the patient, so any technician or coordinator may read it."""
-    data = await _order_page_data(actor, work_order_id)
+    data = await order_page_data(actor, work_order_id)
     for key in PATIENT_FIELDS:
         data["order"][key] = None
     if not (actor.role in (Role.coordinator, Role.admin) or data["order"]["assignee"] == actor.id):
@@ -314,22 +324,27 @@ async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome
 # --- recording work (append-only rows) -------------------------------------------------
 
 
-async def _recordable(actor: Actor, work_order_id: int) -> dict:
-    order = await lock_order(actor, work_order_id)
-    if order["status"] not in RECORDING_STATUSES:
+async def _recordable(actor: Actor, work_order_id: int, late: bool) -> dict:
+    """The order, locked, while its technician records work on it.
+
+    `late`: a submission kept as a conflict and applied afterwards by a coordinator
+    (backend/sync/conflicts.py). The work was done, so it is recorded as the technician's
+    whoever has the order now and whatever its status."""
+    order = await lock_order(actor, work_order_id, assigned=not late)
+    if not late and order["status"] not in RECORDING_STATUSES:
         raise NotOpen(order["status"])
     return order
 
 
 async def save_checklist(actor: Actor, work_order_id: int, answers: list[maintenance.Answer],
-                         decisions: dict[str, tuple[str, str]] | None = None) -> int:
+                         decisions: dict[str, tuple[str, str]] | None = None, *, late: bool = False) -> int:
     """Store the answers that changed; returns how many. Raises ChecklistError on a bad answer.
 
     `decisions` (item key → decision, comment) are made in the same submission for safety items
     failed in it, so a technician without signal can fill the whole checklist in one go; they
     are stored with the answers or not at all."""
     async with db.transaction():
-        await _recordable(actor, work_order_id)
+        await _recordable(actor, work_order_id, late)
         checklist = await maintenance.checklist_for_order(work_order_id)
         if checklist is None:
             raise WorkOrderError("Det finns ingen checklista för den här typen av hjälpmedel.")
@@ -339,18 +354,18 @@ async def save_checklist(actor: Actor, work_order_id: int, answers: list[mainten
         failed_now = {a.item_key for a in answers if a.answer == "fail"}
         for item_key, (decision, comment) in (decisions or {}).items():
             if item_key in failed_now and item_key not in state.decisions:
-                await decide_on_safety_item(actor, work_order_id, item_key, decision, comment)
+                await decide_on_safety_item(actor, work_order_id, item_key, decision, comment, late=late)
         return saved
 
 
 async def decide_on_safety_item(actor: Actor, work_order_id: int, item_key: str, decision: str,
-                                comment: str) -> str | None:
+                                comment: str, *, late: bool = False) -> str | None:
     """What happens after a failed safety item: out of use, repaired on the spot, or a follow-up
     repair order. The device's status follows. Returns the follow-up order's number, if any."""
     if decision not in maintenance.DECISION_LABELS:
         raise WorkOrderError("Välj vad som görs med hjälpmedlet.", f"decision-{item_key}")
     async with db.transaction():
-        order = await _recordable(actor, work_order_id)
+        order = await _recordable(actor, work_order_id, late)
         checklist = await maintenance.checklist_for_order(work_order_id)
         state = await maintenance.checklist_state(work_order_id, checklist) if checklist else None
         item = checklist.item(item_key) if checklist else None
@@ -386,12 +401,13 @@ def article_number_of(reference: str) -> str:
     return reference.split("·", 1)[0].strip().split(" ", 1)[0] if reference else ""
 
 
-async def add_part(actor: Actor, work_order_id: int, article_reference: str, quantity: int) -> None:
+async def add_part(actor: Actor, work_order_id: int, article_reference: str, quantity: int, *,
+                   late: bool = False) -> None:
     if not 1 <= quantity <= 999:
         raise WorkOrderError("Antalet ska vara ett heltal från 1 till 999.", "quantity")
     number = article_number_of(article_reference)
     async with db.transaction():
-        await _recordable(actor, work_order_id)
+        await _recordable(actor, work_order_id, late)
         article = await db.fetchval(
             "SELECT id FROM article WHERE organisation = $1 AND article_number = $2 AND category IS NULL",
             actor.organisation, number,
@@ -404,39 +420,39 @@ async def add_part(actor: Actor, work_order_id: int, article_reference: str, qua
         )
 
 
-async def add_time(actor: Actor, work_order_id: int, minutes: int) -> None:
+async def add_time(actor: Actor, work_order_id: int, minutes: int, *, late: bool = False) -> None:
     if not 1 <= minutes <= 24 * 60:
         raise WorkOrderError("Tiden ska vara mellan 1 och 1440 minuter.", "minutes")
     async with db.transaction():
-        await _recordable(actor, work_order_id)
+        await _recordable(actor, work_order_id, late)
         await db.execute("INSERT INTO time_entry (work_order, minutes, added_by) VALUES ($1, $2, $3)",
                          work_order_id, minutes, actor.id)
 
 
-async def add_report(actor: Actor, work_order_id: int, report: RepairReport) -> None:
+async def add_report(actor: Actor, work_order_id: int, report: RepairReport, *, late: bool = False) -> None:
     """Fault found and action taken, each a note of its own."""
     if not report.fault_found and not report.action_taken:
         raise WorkOrderError("Beskriv felet eller åtgärden.", "fault_found")
     async with db.transaction():
-        await _recordable(actor, work_order_id)
+        await _recordable(actor, work_order_id, late)
         for kind, text in (("fault_found", report.fault_found), ("action_taken", report.action_taken)):
             if text:
                 await db.execute("INSERT INTO work_note (work_order, kind, text, added_by) VALUES ($1, $2, $3, $4)",
                                  work_order_id, kind, text, actor.id)
 
 
-async def add_note(actor: Actor, work_order_id: int, text: str) -> None:
+async def add_note(actor: Actor, work_order_id: int, text: str, *, late: bool = False) -> None:
     if not text:
         raise WorkOrderError("Skriv anteckningen.", "note")
     async with db.transaction():
-        await _recordable(actor, work_order_id)
+        await _recordable(actor, work_order_id, late)
         await db.execute("INSERT INTO work_note (work_order, kind, text, added_by) VALUES ($1, 'note', $2, $3)",
                          work_order_id, text, actor.id)
 
 
-async def add_photo(actor: Actor, work_order_id: int, photo: Photo, caption: str) -> int:
+async def add_photo(actor: Actor, work_order_id: int, photo: Photo, caption: str, *, late: bool = False) -> int:
     async with db.transaction():
-        await _recordable(actor, work_order_id)
+        await _recordable(actor, work_order_id, late)
         return await db.fetchval(
             "INSERT INTO work_photo (work_order, content, content_type, width, height, caption, added_by) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",

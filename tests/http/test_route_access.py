@@ -12,6 +12,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from tests.support.factories import (
+    add_conflict,
     add_device,
     add_fault_report,
     add_fitting_availability,
@@ -20,6 +21,7 @@ from tests.support.factories import (
     add_photo,
     add_work_order,
     delete_world,
+    jpeg_bytes,
     make_world,
 )
 from tests.support.http import new_client, post_form, signed_in_client
@@ -65,6 +67,18 @@ ACCESS = {
        for action in ("starta", "pausa", "slutfor", "ej-utford", "checklista", "sakerhetsbeslut", "delar", "tid", "rapport", "anteckning", "foton")},
     ("GET", "/protokoll/{order_id:int}"): ("/protokoll/{order}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/foton/{photo_id:int}"): ("/foton/{photo}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    # Conflicts: the coordinator's pages, the technician's own, and the kept photo (the world's
+    # technician sent it). Posts send empty forms: refused (400), except that the technician may
+    # let go of their own change without a note (303); the data stays either way.
+    ("GET", "/konflikter"): ("/konflikter", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/konflikter/{conflict_id:int}"): ("/konflikter/{conflict}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    **{("POST", f"/konflikter/{{conflict_id:int}}/{action}"): (f"/konflikter/{{conflict}}/{action}", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400))
+       for action in ("tillampa", "avfarda")},
+    ("GET", "/konflikter/{conflict_id:int}/foto"): ("/konflikter/{conflict}/foto", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=200, admin=200)),
+    ("GET", "/besok/konflikter"): ("/besok/konflikter", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    ("GET", "/besok/konflikter/{conflict_id:int}"): ("/besok/konflikter/{conflict}", dict(anonymous=303, technician=200, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    ("POST", "/besok/konflikter/{conflict_id:int}/tillampa"): ("/besok/konflikter/{conflict}/tillampa", dict(anonymous=401, technician=400, consultant=403, prescriber=403, coordinator=403, admin=403)),
+    ("POST", "/besok/konflikter/{conflict_id:int}/slapp"): ("/besok/konflikter/{conflict}/slapp", dict(anonymous=401, technician=303, consultant=403, prescriber=403, coordinator=403, admin=403)),
     # Planning and makulera (coordinator).
     ("GET", "/arbetsordrar/planering"): ("/arbetsordrar/planering?tekniker={technician}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/arbetsordrar/{order_id:int}"): ("/arbetsordrar/{order}", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
@@ -151,10 +165,12 @@ async def world(database):
     order = await add_work_order(world, device, assignee=world.staff["technician"], patient=patient,
                                  planned=date.today())
     photo = await add_photo(world, order)
+    conflict = await add_conflict(world, order, "foton", {"caption": "Efter"}, photo=jpeg_bytes())
     areas = await add_fitting_availability(world)
     booking = await add_fitting_booking(world, patient, areas)
     world.paths = {"patient": str(patient), "device": "R000001", "booking": str(booking.id), "order": str(order),
-                   "photo": str(photo), "technician": str(world.staff["technician"])}
+                   "photo": str(photo), "technician": str(world.staff["technician"]),
+                   "conflict": str(conflict)}
     yield world
     await delete_world(world)
 

@@ -196,7 +196,7 @@ async def test_a_technician_cannot_complete_someone_elses_visit(app, world):
                                {"version": await version_of(world.repair), "outcome": "fixed"})
     assert response.status_code == 403
     assert "inte tilldelat dig" in response.text
-    assert "<dt>Resultat</dt><dd>fixed</dd>" in response.text  # what they sent is shown back
+    assert "<dt>Resultat</dt><dd>Åtgärdat</dd>" in response.text  # what they sent is shown back, in words
     assert await db.fetchval("SELECT status FROM work_order WHERE id = $1", world.repair) != "completed"
     await other.aclose()
 

@@ -236,3 +236,21 @@ async def add_fault_report(world: World, device: int, **answers) -> tuple[int, s
                                              submission_key=faults.new_token())
     report = await db.fetchval("SELECT id FROM fault_report WHERE status_token = $1", status_token)
     return report, status_token
+
+
+async def add_conflict(world: World, work_order: int, slug: str, fields: dict, *, staff: str = "technician",
+                       photo: bytes | None = None,
+                       message: str = "Arbetsordern har ändrats av Test coordinator.") -> int:
+    """A technician's submission kept as a conflict, as the visit routes keep one that met a changed order."""
+    import uuid
+
+    from backend.accounts.service import Actor
+    from backend.accounts.tables import Role
+    from backend.sync import service as sync
+
+    who = Actor(id=world.staff[staff], organisation=world.organisation, name=f"Test {staff}", role=Role.technician,
+                care_unit=None)
+    return await sync.record_conflict(actor=who, work_order_id=work_order, key=str(uuid.uuid4()),
+                                      path=f"/besok/{work_order}/{slug}", fields=fields, message=message,
+                                      base_version=int(fields["version"]) if "version" in fields else None,
+                                      photo=photo)

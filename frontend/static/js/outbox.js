@@ -384,6 +384,13 @@
       var state = { pending: "Sparad på telefonen, skickas när det går", conflict: "Arbetsordern har ändrats: " +
         "sparad hos samordnaren som en konflikt", refused: "Kunde inte tas emot" }[e.state];
       li.textContent = e.label + " – " + state + (e.message ? ": " + e.message : "");
+      if (e.state === "conflict") {
+        var link = document.createElement("a");
+        link.href = "/besok/konflikter";
+        link.textContent = "Mina konflikter";
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(link);
+      }
       if (e.state !== "pending") {
         var done = document.createElement("button");
         done.type = "button";

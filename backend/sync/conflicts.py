@@ -1,0 +1,296 @@
+"""Resolving conflicts: a technician's submission that met a changed order, kept in full, is
+applied to the order as it is now or dismissed, by a coordinator or by the technician.
+
+Apply re-runs the visit action the submission was posted to (backend/workorders/visit_actions.py)
+with the fields kept, against the order's current version, as the technician who did the work:
+the rows it writes are theirs, the order's event and the conflict say who applied it. Records
+of work (checklist answers, safety decisions, parts, time, report, notes, photos) may be applied
+by a coordinator whoever has the order now and whatever its status: the work was done. A status
+change (start, pause, complete, could not complete) is applied only while the order is still the
+technician's and open, and only when the order's rules allow it now; otherwise it stays open
+with the reason. The technician applies their own only while the order is theirs and open.
+
+Dismiss keeps every field and the photo; only the resolution is recorded. A coordinator says
+why (a required note: it is someone else's work); the technician letting go of their own
+change need not. Either way a conflict is resolved once: its row is locked, and a second
+resolution is refused with who resolved it and when.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from backend import db
+from backend.accounts.service import Actor
+from backend.accounts.tables import Role
+from backend.audit.service import record_patient_reads
+from backend.forms import FormError
+from backend.maintenance.service import ChecklistError
+from backend.photos import Photo, PhotoRejected, clean_photo
+from backend.workdays import STOCKHOLM
+from backend.workorders import visits
+from backend.workorders.service import (
+    STATUS_LABELS,
+    NotAssigned,
+    NotOpen,
+    WorkOrderError,
+    lock_order,
+    record_event,
+)
+from backend.workorders.tables import WorkOrderStatus
+from backend.workorders.visit_actions import VisitAction, action_for_path, kept_fields
+
+LIST_LIMIT = 200
+RESOLUTION_LABELS = {"applied": "Tillämpad", "dismissed": "Avfärdad"}
+
+
+class ConflictError(Exception):
+    """A resolution was refused; `message` is Swedish, for the person resolving."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ConflictNotFound(ConflictError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("Konflikten finns inte.")
+
+
+class AlreadyResolved(ConflictError):
+    status = 409
+
+
+class CannotApply(ConflictError):
+    """The kept submission cannot be applied to the order as it is now; the conflict stays open."""
+
+    status = 409
+
+
+def _when(at: datetime) -> str:
+    return f"{at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}"
+
+
+# The kept message spoke to the technician on the phone; coordinators read the reason too.
+_NEUTRAL = ((" sedan du öppnade sidan", ""), ("inte tilldelat dig (längre)", "inte längre tilldelat teknikern"))
+
+
+def _reason(message: str) -> str:
+    """Why it was kept, in one sentence that reads right to the coordinator and the technician."""
+    reason = message.split(". ", 1)[0].rstrip(".")
+    for said, neutral in _NEUTRAL:
+        reason = reason.replace(said, neutral)
+    return reason + "."
+
+
+def _label(path: str) -> str:
+    action = action_for_path(path)
+    return action.label if action else path.rstrip("/").rsplit("/", 1)[-1]
+
+
+# --- lists -------------------------------------------------------------------------------
+
+_LIST_SQL = """
+SELECT c.id, c.path, c.message, c.created_at, c.work_order, c.staff_user, w.number, w.status,
+       s.name AS technician_name
+FROM sync_conflict c JOIN work_order w ON w.id = c.work_order JOIN staff_user s ON s.id = c.staff_user
+WHERE c.organisation = $1 AND c.resolved_at IS NULL AND ($2::int IS NULL OR c.staff_user = $2)
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT $3
+"""
+
+
+def _listed(rows) -> list[dict]:
+    return [{**dict(r), "label": _label(r["path"]), "reason": _reason(r["message"]),
+             "status_label": STATUS_LABELS[WorkOrderStatus(r["status"])]} for r in rows]
+
+
+async def open_conflicts(organisation_id: int) -> list[dict]:
+    """The organisation's open conflicts, newest first, for the coordinator (no patient data)."""
+    return _listed(await db.fetch(_LIST_SQL, organisation_id, None, LIST_LIMIT))
+
+
+async def technicians_open_conflicts(actor: Actor) -> list[dict]:
+    """The technician's own open conflicts on every order, newest first."""
+    return _listed(await db.fetch(_LIST_SQL, actor.organisation, actor.id, LIST_LIMIT))
+
+
+async def count_open(organisation_id: int) -> int:
+    return await db.fetchval(
+        "SELECT count(*) FROM sync_conflict WHERE organisation = $1 AND resolved_at IS NULL", organisation_id)
+
+
+# --- one conflict ------------------------------------------------------------------------
+
+# `{photo}`: whether there is one for a page, the bytes themselves for applying.
+_CONFLICT_SQL = """
+SELECT c.id, c.staff_user, c.work_order, c.path, c.fields, {photo}, c.message,
+       c.base_version, c.created_at, c.resolved_at, c.resolution, c.resolution_note,
+       s.name AS technician_name, r.name AS resolved_by_name
+FROM sync_conflict c JOIN staff_user s ON s.id = c.staff_user LEFT JOIN staff_user r ON r.id = c.resolved_by
+WHERE c.id = $1 AND c.organisation = $2
+"""
+
+
+def _may_see(actor: Actor, staff_user: int) -> bool:
+    """Coordinators and admins see every conflict in their organisation, a technician their own."""
+    return actor.role in (Role.coordinator, Role.admin) or (actor.role is Role.technician
+                                                            and staff_user == actor.id)
+
+
+def _visible(actor: Actor, row) -> dict:
+    if row is None or not _may_see(actor, row["staff_user"]):
+        raise ConflictNotFound()
+    conflict = dict(row)
+    conflict["fields"] = json.loads(conflict["fields"]) if isinstance(conflict["fields"], str) else conflict["fields"]
+    conflict["label"] = _label(conflict["path"])
+    conflict["reason"] = _reason(conflict["message"])
+    conflict["action"] = action_for_path(conflict["path"])
+    conflict["resolution_label"] = RESOLUTION_LABELS.get(conflict["resolution"] or "")
+    return conflict
+
+
+def why_not_applicable(actor: Actor, conflict: dict, order: dict, assignee_name: str | None) -> str | None:
+    """Why the kept submission cannot be applied by `actor` to the order as it is now, in
+    Swedish; None when it may be tried (the action's own rules still decide)."""
+    action: VisitAction | None = conflict["action"]
+    if action is None:
+        return "Ändringen går inte att tillämpa här. Avfärda den och skriv vad som gjordes i stället."
+    status = STATUS_LABELS[WorkOrderStatus(order["status"])]
+    if actor.role is Role.technician:
+        if order["assignee"] != actor.id:
+            return ("Arbetsordern är inte längre tilldelad dig, så du kan inte tillämpa ändringen själv. "
+                    "Samordnaren kan tillämpa den, eller så släpper du den.")
+        if order["status"] not in visits.RECORDING_STATUSES:
+            return (f"Arbetsordern har status ”{status}” och kan inte ändras av dig längre. "
+                    "Samordnaren kan tillämpa ändringen, eller så släpper du den.")
+        return None
+    if action.changes_order and order["assignee"] != conflict["staff_user"]:
+        now = f"tilldelad {assignee_name}" if assignee_name else "inte tilldelad någon"
+        return (f"{action.label} går inte att tillämpa: arbetsordern är nu {now}, och en ändring av "
+                f"besökets status gäller bara den tekniker som har besöket. Avfärda ändringen, eller planera "
+                f"om arbetsordern till {conflict['technician_name']} först.")
+    if action.changes_order and order["status"] not in visits.RECORDING_STATUSES:
+        return f"{action.label} går inte att tillämpa: arbetsordern har nu status ”{status}”."
+    return None
+
+
+async def conflict_page(actor: Actor, conflict_id: int) -> dict:
+    """A conflict side by side with the order as it is now: what was sent (every field by the
+    name the technician knows it), the order's status, assignee, day, version, last change and
+    its record. The patient's name shows to coordinators and admins and to the technician while
+    the order is theirs, and then the read is audit-logged."""
+    conflict = _visible(actor, await db.fetchrow(_CONFLICT_SQL.format(photo="c.photo IS NOT NULL AS has_photo"),
+                                                 conflict_id, actor.organisation))
+    data = await visits.order_page_data(actor, conflict["work_order"])
+    order = data["order"]
+    slug = conflict["action"].slug if conflict["action"] else ""
+    conflict["kept"] = kept_fields(slug, conflict["fields"], data["checklist"])
+    data["conflicts"] = [c for c in data["conflicts"] if c["id"] != conflict["id"]
+                         and (actor.role is not Role.technician or c["staff_user"] == actor.id)]
+    involved = actor.role is not Role.technician or order["assignee"] == actor.id
+    if not involved:
+        # Reassigned since: the technician sees what became of their work, not the patient or photos.
+        for key in (*visits.PATIENT_FIELDS, "patient"):
+            order[key] = None
+        data["record"]["photos"] = []
+    elif order["patient"]:
+        await record_patient_reads(actor, [order["patient"]], "sync_conflict")
+    blocked = None if conflict["resolved_at"] else why_not_applicable(actor, conflict, order, order["assignee_name"])
+    events = data["record"]["events"]
+    return {**data, "conflict": conflict, "blocked": blocked, "involved": involved,
+            "last_change": events[-1] if events else None}
+
+
+async def kept_photo(actor: Actor, conflict_id: int) -> Photo:
+    """The kept photo, for coordinators, admins and the technician who took it. Cleaned as a
+    stored photo is (re-encoded, no EXIF position), so the kept bytes themselves never leave."""
+    row = await db.fetchrow("SELECT staff_user, photo FROM sync_conflict WHERE id = $1 AND organisation = $2",
+                            conflict_id, actor.organisation)
+    if row is None or row["photo"] is None or not _may_see(actor, row["staff_user"]):
+        raise ConflictNotFound()
+    try:
+        return clean_photo(bytes(row["photo"]))
+    except PhotoRejected:
+        raise ConflictNotFound() from None
+
+
+# --- resolving ---------------------------------------------------------------------------
+
+
+async def _locked(actor: Actor, conflict_id: int) -> dict:
+    """The conflict row-locked for this transaction, with its photo; refused once resolved."""
+    row = await db.fetchrow(_CONFLICT_SQL.format(photo="c.photo") + " FOR UPDATE OF c", conflict_id,
+                            actor.organisation)
+    conflict = _visible(actor, row)
+    if conflict["resolved_at"] is not None:
+        raise AlreadyResolved(
+            f"Konflikten är redan löst: {conflict['resolution_label'].lower()} av {conflict['resolved_by_name']} "
+            f"{_when(conflict['resolved_at'])}. Inget mer har ändrats.")
+    return conflict
+
+
+async def _resolve(conflict: dict, actor: Actor, resolution: str, note: str) -> None:
+    await db.execute(
+        "UPDATE sync_conflict SET resolved_at = now(), resolved_by = $2, resolution = $3, resolution_note = $4 "
+        "WHERE id = $1",
+        conflict["id"], actor.id, resolution, note,
+    )
+
+
+async def apply_conflict(actor: Actor, conflict_id: int, *, seen_version: int, note: str = "") -> int | None:
+    """Carry out the kept submission against the order as it is now, in one transaction: the
+    action's rows, the order's event and the resolution are written together or not at all.
+
+    `seen_version` is the order's version on the page the resolver decided from; if the order
+    changed again since, nothing is done. Returns the order's new version when it changed."""
+    note = note.strip()[:2000]
+    async with db.transaction():
+        conflict = await _locked(actor, conflict_id)
+        order = await lock_order(actor, conflict["work_order"], assigned=False)
+        if order["version"] != seen_version:
+            raise CannotApply("Arbetsordern har ändrats igen sedan du öppnade sidan. Se hur den ser ut nu och "
+                              "välj igen.")
+        assignee_name = await db.fetchval("SELECT name FROM staff_user WHERE id = $1", order["assignee"])
+        blocked = why_not_applicable(actor, conflict, order, assignee_name)
+        if blocked:
+            raise CannotApply(blocked)
+        action: VisitAction = conflict["action"]
+        technician = Actor(id=conflict["staff_user"], organisation=actor.organisation,
+                           name=conflict["technician_name"], role=Role.technician, care_unit=None)
+        form = dict(conflict["fields"])
+        if action.changes_order:
+            form["version"] = str(order["version"])
+        # A kept completion waited for the phone's earlier changes; the person resolving it has
+        # seen the order as it is and decides.
+        form.pop("expected_writes", None)
+        late = actor.role is not Role.technician and not action.changes_order
+        photo = bytes(conflict["photo"]) if conflict["photo"] is not None else None
+        try:
+            new_version = await action.run(technician, order["id"], form, photo, late=late)
+        except (NotAssigned, NotOpen) as exc:
+            raise CannotApply(f"{action.label} går inte att tillämpa på arbetsordern som den är nu: "
+                              f"{exc.message}") from None
+        except (WorkOrderError, ChecklistError, FormError) as exc:
+            raise CannotApply(f"{action.label} går inte att tillämpa som den skickades: {exc.message}") from None
+        await record_event(order["id"], actor.id, "conflict_applied",
+                           f"{action.label} från {conflict['technician_name']}, skickad "
+                           f"{_when(conflict['created_at'])}")
+        await _resolve(conflict, actor, "applied", note)
+        return new_version if isinstance(new_version, int) else None
+
+
+async def dismiss_conflict(actor: Actor, conflict_id: int, note: str = "") -> None:
+    """Leave the kept submission unapplied; every field stays. A coordinator or admin says why."""
+    note = note.strip()[:2000]
+    if actor.role is not Role.technician and not note:
+        raise ConflictError("Skriv varför ändringen avfärdas. Anteckningen sparas med konflikten.", "note")
+    async with db.transaction():
+        conflict = await _locked(actor, conflict_id)
+        await _resolve(conflict, actor, "dismissed", note)
