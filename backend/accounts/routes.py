@@ -50,6 +50,7 @@ def _json_error(message: str, status: int = 400) -> Response:
 # (The phone's day cache and outbox are cleared by the page first, after its warning; see outbox.js.)
 SIGNED_OUT_HEADERS = {"clear-site-data": '"cache"'}
 
+
 class SignInController(Controller):
     @get("/", opt={"public": True})
     async def home(self, request: Request) -> Redirect:
