@@ -25,7 +25,7 @@ from backend.maintenance.service import ChecklistError
 from backend.photos import MAX_UPLOAD_BYTES
 from backend.sync import service as sync
 from backend.sync.middleware import idempotent_writes
-from backend.web import BadInput
+from backend.web import BadInput, error_page
 from backend.workdays import today
 from backend.workorders import service, visits
 from backend.workorders.service import NotAssigned, VersionConflict, WorkOrderError, WorkOrderNotFound
@@ -44,6 +44,19 @@ NOTICES = {
     "anteckning": "Anteckningen är sparad.",
     "foto": "Fotot är sparat.",
 }
+
+
+PHOTO_TOO_LARGE = "foto-for-stort"
+
+
+def photo_too_large(request: Request, exc: Exception) -> Response:
+    """A photo so large that the request was stopped before it was read: back to the visit,
+    with the message next to the photo field. The outbox (a keyed write) gets the plain 413,
+    which it shows as refused, so nothing is taken off the phone as if it had been saved."""
+    if request.headers.get("idempotency-key"):
+        return error_page(request, exc)
+    order_id = request.path_params.get("order_id")
+    return Redirect(f"/besok/{order_id}?fel={PHOTO_TOO_LARGE}#foton", status_code=303)
 
 
 class DayController(Controller):
@@ -140,7 +153,12 @@ class VisitController(Controller):
                         headers={"cache-control": "private, max-age=3600"})
 
     @get("/{order_id:int}")
-    async def visit(self, request: Request, order_id: FromPath[int], klart: FromQuery[str | None] = None) -> Template:
+    async def visit(self, request: Request, order_id: FromPath[int], klart: FromQuery[str | None] = None,
+                    fel: FromQuery[str | None] = None) -> Template:
+        if fel == PHOTO_TOO_LARGE:
+            return await self._page(request, order_id, error=FormError(
+                f"Bilden är större än {MAX_UPLOAD_BYTES // (1024 * 1024)} MB och kunde inte tas emot. Ta ett nytt "
+                "foto med lägre upplösning eller välj en mindre bild.", "photo"), failed="foton")
         return await self._page(request, order_id, notice=NOTICES.get(klart or ""))
 
     # One handler per action, so each URL is a route of its own (and a row in the access table).
@@ -184,7 +202,8 @@ class VisitController(Controller):
     async def add_note(self, request: Request, order_id: FromPath[int], data: Form) -> Response:
         return await self._run(request, order_id, "anteckning", fields(data))
 
-    @post("/{order_id:int}/foton", request_max_body_size=MAX_UPLOAD_BYTES + 2 * 1024 * 1024)
+    @post("/{order_id:int}/foton", request_max_body_size=MAX_UPLOAD_BYTES + 2 * 1024 * 1024,
+          exception_handlers={413: photo_too_large})
     async def add_photo(self, request: Request, order_id: FromPath[int], data: MultipartForm) -> Response:
         upload = data.get("photo")
         content = await upload.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import uuid
 from datetime import date
 
 import pytest
@@ -187,6 +188,23 @@ async def test_a_wrong_or_oversize_photo_is_refused_next_to_the_field(app, world
     assert message in field_error(response.text, "photo")
     assert 'value="Trasig broms"' in response.text
     assert await db.fetchval("SELECT count(*) FROM work_photo WHERE work_order = $1", world.repair) == before
+
+
+async def test_a_photo_too_large_to_read_leads_back_to_the_visit_with_the_message_at_the_field(world, technician):
+    before = await db.fetchval("SELECT count(*) FROM work_photo WHERE work_order = $1", world.repair)
+    huge = b"\xff\xd8" + b"\x00" * (12 * 1024 * 1024)  # beyond what the server reads at all
+
+    response = await upload(technician, world.repair, huge)
+
+    assert response.status_code == 303
+    page = await technician.get(response.headers["location"])
+    assert "större än 8 MB och kunde inte tas emot" in field_error(page.text, "photo")
+    assert await db.fetchval("SELECT count(*) FROM work_photo WHERE work_order = $1", world.repair) == before
+    # From the outbox (a keyed write) it stays a refusal, never mistaken for a saved photo.
+    keyed = await technician.post(f"/besok/{world.repair}/foton", files={"photo": ("stor.jpg", huge, "image/jpeg")},
+                                  headers={"idempotency-key": str(uuid.uuid4()), "x-csrftoken": await csrf(technician),
+                                           "accept": "application/json"})
+    assert keyed.status_code == 413
 
 
 async def test_a_technician_cannot_complete_someone_elses_visit(app, world):
