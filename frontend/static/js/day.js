@@ -7,6 +7,7 @@
   var box = document.getElementById("day-ahead");
   if (!box || !window.caches || !window.fetch) return;
   var text = box.querySelector(".day-ahead-text");
+  var RECENT = "runda-day-ahead"; // which pages were kept, and when (no patient data)
 
   function say(message, problem) {
     text.textContent = message;
@@ -42,6 +43,10 @@
       return Promise.all([next(), next(), next()]);
     }).then(function () {
       var at = window.Runda.stockholmTime(new Date());
+      if (!failed) {
+        try { localStorage.setItem(RECENT, JSON.stringify({ day: list.day, urls: list.urls, at: Date.now() })); }
+        catch (e) { /* private mode: fetched again next time */ }
+      }
       if (failed) {
         say(failed + " av " + list.urls.length + " sidor kunde inte sparas på telefonen (kl " + at +
             "). Öppna Min dag igen när du har nät.", true);
@@ -63,7 +68,20 @@
         if (!response.ok || response.redirected) throw new Error("list");
         return response.json();
       })
-      .then(keep)
+      .then(function (list) {
+        // Fetched a moment ago, and the same pages: no need to fetch them all again.
+        var last = null;
+        try { last = JSON.parse(localStorage.getItem(RECENT) || "null"); } catch (e) { last = null; }
+        var same = last && last.day === list.day && last.urls.join(" ") === list.urls.join(" ");
+        if (same && Date.now() - last.at < 10 * 60 * 1000) {
+          return caches.has("runda-day-" + list.day).then(function (kept) {
+            if (!kept) return keep(list);
+            say("Dagens besök finns på telefonen och går att öppna utan nät: " + list.urls.length +
+                " sidor, hämtade kl " + window.Runda.stockholmTime(new Date(last.at)) + ".");
+          });
+        }
+        return keep(list);
+      })
       .catch(function () {
         say("Dagens besök kunde inte sparas på telefonen just nu. Öppna Min dag igen när du har nät.", true);
       });

@@ -30,7 +30,10 @@
   function run(storeName, mode, work) {
     return openDb().then(function (db) {
       return new Promise(function (resolve, reject) {
-        var t = db.transaction(storeName, mode);
+        // A write is on disk before it counts as saved: the phone may be switched off or the
+        // browser killed a moment after "Sparad på telefonen".
+        var t = mode === "readwrite" ? db.transaction(storeName, mode, { durability: "strict" })
+                                     : db.transaction(storeName, mode);
         var request = work(t.objectStore(storeName));
         t.oncomplete = function () { db.close(); resolve(request ? request.result : undefined); };
         t.onerror = function () { db.close(); reject(t.error); };
@@ -256,6 +259,7 @@
 
   // Everything on the phone goes: the queue and today's kept pages (at sign-out, after the warning).
   function forgetAll() {
+    if (inPage) { try { localStorage.removeItem("runda-day-ahead"); } catch (e) { /* nothing kept */ } }
     return run(STORE, "readwrite", function (s) { return s.clear(); })
       .then(function () { return run(META, "readwrite", function (s) { return s.clear(); }); })
       .then(function () { return scope.caches ? scope.caches.keys() : []; })
