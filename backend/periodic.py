@@ -46,9 +46,10 @@ async def repeat(job: Periodic, first_after: float) -> None:
 
 @asynccontextmanager
 async def running(jobs: list[Periodic]) -> AsyncIterator[None]:
-    """The jobs run in the background for the duration of the block. Each starts at a random
-    point of its first interval, so processes started together do not all go at once."""
-    tasks = [asyncio.create_task(repeat(job, random.uniform(0.1, 1) * job.every_seconds), name=job.name)
+    """The jobs run in the background for the duration of the block. Each first runs soon after
+    start (so a process restarted often still does its part), at a random moment, so processes
+    started together do not all go at once."""
+    tasks = [asyncio.create_task(repeat(job, random.uniform(0.05, 0.25) * job.every_seconds), name=job.name)
              for job in jobs]
     try:
         yield
