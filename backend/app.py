@@ -41,12 +41,16 @@ from backend.sync.routes import ConflictController, KeptPhotoController, Technic
 from backend.workorders.routes import WorkOrderController
 from backend.workorders.visit_routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
+from backend.periodic import Periodic, running
 from backend.settings import Settings
+from backend.sync import service as sync
 from backend.system.routes import SystemController
 from backend.web import STATIC_DIR, before_send, error_page, template_config, timing_middleware
 
 log = logging.getLogger("runda")
 
+# Upkeep each server process runs in the background (see backend/periodic.py).
+PERIODIC_JOBS = [Periodic("prune_receipts", sync.prune_receipts, sync.PRUNE_EVERY_SECONDS)]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -58,11 +62,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # `runda serve` starts the embedded server itself and hands over its URL; an app
         # created without one (e.g. by a bare ASGI server) starts it here instead.
         if settings.database_url:
-            async with _pool(settings.database_url):
+            async with _pool(settings.database_url), running(PERIODIC_JOBS):
                 yield
         else:
             with db.embedded_server(settings.data_dir) as url:
-                async with _pool(url):
+                async with _pool(url), running(PERIODIC_JOBS):
                     yield
 
     handlers = [

@@ -1,4 +1,4 @@
-"""The `runda` command: serve, migrate, demo, and `dev` (what `make run` runs).
+"""The `runda` command: serve, migrate, demo, invite, prune-receipts, and `dev` (what `make run` runs).
 
 Every failure an operator can cause (bad configuration, unreachable database,
 port in use, unmigrated database, bad arguments) ends with one line on stderr
@@ -57,6 +57,18 @@ def _scale(text: str) -> float:
     return value
 
 
+def _receipt_days(text: str) -> int:
+    from backend.sync.service import RECEIPT_DAYS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < RECEIPT_DAYS:
+        raise argparse.ArgumentTypeError(f"must be at least {RECEIPT_DAYS}: a phone may replay its changes for weeks")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runda", description="Runda: fältservice för hjälpmedelscentralen")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -82,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--organisation", help="organisation slug (default: the only one)")
     invite.add_argument("--hours", type=int, default=72)
     invite.set_defaults(run=cmd_invite)
+
+    prune = sub.add_parser("prune-receipts", help="forget receipts of keyed writes older than --days "
+                           "(the server also does this every hour)")
+    prune.add_argument("--days", type=_receipt_days, help="at least 30; by default 90, as the server keeps them")
+    prune.set_defaults(run=cmd_prune_receipts)
 
     dev = sub.add_parser("dev", help="migrate, load the demo if empty, print sign-in links and serve")
     dev.add_argument("--scale", type=_scale, default=1.0)
@@ -117,6 +134,19 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     with database(settings) as url:
         applied = _run_with_pool(url, db.migrate)
     print(f"runda: {len(applied)} migration(s) applied; the database is up to date")
+
+
+def cmd_prune_receipts(args: argparse.Namespace) -> None:
+    from backend.sync.service import RECEIPT_KEEP_DAYS, prune_receipts
+
+    settings = Settings.from_env()
+    days = args.days or RECEIPT_KEEP_DAYS
+    with database(settings) as url:
+        removed = _run_with_pool(url, lambda: prune_receipts(days))
+    if removed is None:
+        print("runda: another process is pruning receipts right now; nothing done")
+    else:
+        print(f"runda: {removed} receipt(s) older than {days} days removed")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

@@ -15,6 +15,8 @@ from backend import db
 from backend.accounts.service import Actor
 
 RECEIPT_DAYS = 30  # receipts are kept at least this long: a phone may replay for weeks
+RECEIPT_KEEP_DAYS = RECEIPT_DAYS * 3  # what the periodic job keeps
+PRUNE_EVERY_SECONDS = 3600
 
 # An order's open conflicts, newest first, for the pages that show the order in one query
 # (`{order}` is an SQL expression). `slug` is the visit action the submission was posted to.
@@ -84,8 +86,19 @@ async def record_conflict(*, actor: Actor, work_order_id: int, key: str | None, 
     )
 
 
-async def forget_old_receipts(days: int = RECEIPT_DAYS * 3) -> int:
+async def forget_old_receipts(days: int = RECEIPT_KEEP_DAYS) -> int:
     """Receipts older than `days` (never fewer than RECEIPT_DAYS) are no longer needed."""
     days = max(days, RECEIPT_DAYS)
     status = await db.execute("DELETE FROM write_receipt WHERE created_at < now() - make_interval(days => $1)", days)
     return int(status.split()[-1])
+
+
+async def prune_receipts(days: int = RECEIPT_KEEP_DAYS) -> int | None:
+    """The periodic job (and `runda prune-receipts`): forget old receipts, one process at a time.
+
+    Several server processes run the job; the one that finds the lock taken skips this round
+    (None). Conflicts (sync_conflict) are never touched: they wait for a person."""
+    async with db.transaction():
+        if not await db.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended('runda:prune_receipts', 0))"):
+            return None
+        return await forget_old_receipts(days)

@@ -8,16 +8,13 @@ installs it); without it these tests are skipped locally and fail in CI.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import subprocess
-import sys
 from typing import AsyncIterator, Iterator
 
 import pytest
 
 from backend.accounts import service
-from tests.support.server import free_port, wait_until_healthy
+from tests.support.server import ServerProcess
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -40,19 +37,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str, database) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"RUNDA_DEV"}}
-    env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(32), PORT=str(port), HOST="127.0.0.1",
-               PUBLIC_ORIGIN=f"http://localhost:{port}", LOG_LEVEL="WARNING",
-               # Every browser test signs in from 127.0.0.1: more than a person does in a minute.
-               RATE_LIMIT_PER_MINUTE="1000")
-    process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://localhost:{port}"
-    wait_until_healthy(base, process)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    # Every browser test signs in from 127.0.0.1: more than a person does in a minute.
+    server = ServerProcess(database_url, RATE_LIMIT_PER_MINUTE="1000")
+    server.start()
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture(scope="session")

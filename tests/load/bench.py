@@ -158,6 +158,13 @@ end
 """
 
 
+def _storm_changes(text: str) -> int:
+    value = int(text)
+    if not 2 <= value <= 999:  # minutes and quantities count up within a queue; a quantity is at most 999
+        raise argparse.ArgumentTypeError("must be from 2 to 999")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Runda load benchmark")
     parser.add_argument("--scale", type=float, default=1.0)
@@ -167,6 +174,10 @@ def main() -> None:
                         help="mean pause between one user's requests in the 'users' runs")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--no-pin", action="store_true", help="let server, database and wrk share both cores")
+    parser.add_argument("--storm-phones", type=int, default=200,
+                        help="reconnect storm: phones replaying their outbox at once (0: no storm)")
+    parser.add_argument("--storm-changes", type=_storm_changes, default=50,
+                        help="reconnect storm: queued changes per phone (2 to 999)")
     args = parser.parse_args()
     global PIN
     PIN = not args.no_pin
@@ -199,6 +210,8 @@ def main() -> None:
             wait_until_up(base, server)
             results = scenarios(env, base, args)
             results += report_faults(env, base, args)
+            if args.storm_phones > 0:
+                results.append(reconnect_storm(env, base, args))
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -388,15 +401,44 @@ def book_fittings(env: dict[str, str], base: str, found: dict, cookie: str, csrf
         sys.exit(f"bench: booking check failed: {accepted} accepted, {stored} stored, {doubles} double bookings")
     print(f"bench: {accepted} bookings accepted and stored exactly once, {outcomes.get(409, 0)} refused as taken, "
           "no double bookings; removed again", flush=True)
-    latencies.sort()
+    return measured("booking (saturation)", f"POST /utprovningar/boka/bekrafta: {len(slots)} bookings, "
+                    f"{concurrency} concurrent, exactly-once checked", latencies, seconds, errors=0,
+                    non2xx=sum(n for status, n in outcomes.items() if status not in (303, 409)))
+
+
+def measured(name: str, what: str, latencies: list[float], seconds: float, *, errors: int, non2xx: int) -> Result:
+    """A scenario driven from Python: requests per second and percentiles of the latencies (ms)."""
+    latencies = sorted(latencies)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else 0.0
 
-    return Result("booking (saturation)", f"POST /utprovningar/boka/bekrafta: {len(slots)} bookings, "
-                  f"{concurrency} concurrent, exactly-once checked", len(latencies) / seconds if seconds else 0,
-                  pct(50), pct(95), pct(99), len(latencies), 0,
-                  sum(n for status, n in outcomes.items() if status not in (303, 409)))
+    return Result(name, what, len(latencies) / seconds if seconds else 0, pct(50), pct(95), pct(99),
+                  len(latencies), errors, non2xx)
+
+
+def reconnect_storm(env: dict[str, str], base: str, args: argparse.Namespace) -> Result:
+    """Every phone back online at once replays its outbox (see storm.py); exactly-once checked."""
+    from tests.load.storm import run_storm
+
+    phones, changes = args.storm_phones, args.storm_changes
+    print(f"bench: reconnect storm, {phones} phones each replaying {changes} queued changes at once ...", flush=True)
+    all_cores = os.sched_getaffinity(0)
+    if PIN and len(all_cores) > 1:
+        os.sched_setaffinity(0, {1})  # the phones run where wrk runs, beside the server's core
+    try:
+        storm = run_storm(env["DATABASE_URL"], base, phones, changes)
+    finally:
+        os.sched_setaffinity(0, all_cores)
+    if storm.missing or storm.extra or storm.failures:
+        sys.exit(f"bench: reconnect storm check failed: {storm.missing} row(s) missing, {storm.extra} too many "
+                 f"(doubles or conflicts), failed deliveries: {dict(storm.failures) or 'none'}")
+    print(f"bench: {storm.changes} changes applied in {storm.seconds:.1f} s ({storm.changes / storm.seconds:.0f} "
+          "changes/s), each stored exactly once (receipt, row, event), no conflicts; removed again", flush=True)
+    return measured("reconnect storm (saturation)", f"{phones} phones × {changes} queued changes at once: a start, "
+                    "notes, time, parts, checklist answers; keyed POSTs with Accept: application/json, in order per "
+                    "phone, each phone its own technician and visit; exactly-once checked", storm.latencies,
+                    storm.seconds, errors=0, non2xx=0)
 
 
 FAULT_MARKER = "Benchmark-felanmälan"
@@ -505,9 +547,11 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             ratio = f"req/s {r.rps / base.rps:.2f}x"
         print(f"{r.name:<30}{r.rps:>8.0f}{r.p50:>9.1f}{r.p95:>9.1f}{r.p99:>9.1f}{r.errors + r.non2xx:>8}  {ratio}")
     print()
+    with_users_run = {r.name.removesuffix(" (users)") for r in results if r.name.endswith("(users)")}
     for r in results:
-        if r.name.endswith("(users)"):
-            print(f"  {r.name.removesuffix(' (users)')}: {r.what}")
+        short = r.name.removesuffix(" (users)").removesuffix(" (saturation)")
+        if r.name.endswith("(users)") or short not in with_users_run:
+            print(f"  {short}: {r.what}")
     print()
     over = [r.name for r in results if r.name.endswith("(users)") and r.p95 >= 50]
     print("Budget (ARCHITECTURE.md): daily pages p95 < 50 ms with 50 concurrent users on 2 cores: "

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import signal
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -56,3 +59,35 @@ def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float = 30
             process.kill()
             raise AssertionError(f"the server did not answer within {timeout:g} s")
         time.sleep(0.2)
+
+
+class ServerProcess:
+    """`runda serve` as a child process on a test database, the way production runs it.
+
+    It can be stopped, or killed without warning (SIGKILL, as a crash or a lost machine
+    would) and started again on the same port with the same secret, so sessions and CSRF
+    tokens issued before still hold."""
+
+    def __init__(self, database_url: str, **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://localhost:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if k != "RUNDA_DEV"}
+        self.env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_urlsafe(32), PORT=str(self.port),
+                        HOST="127.0.0.1", PUBLIC_ORIGIN=self.base, LOG_LEVEL="WARNING", **env)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "backend", "serve"], env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_until_healthy(self.base, self.process)
+
+    def kill(self) -> None:
+        """Gone at once: no response finishes, no transaction commits, nothing is cleaned up."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
