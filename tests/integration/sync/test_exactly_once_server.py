@@ -53,7 +53,8 @@ async def world(database):
 
 @pytest.fixture
 def server(database_url, database):
-    server = ServerProcess(database_url)
+    # Rate limits are counted per address in PostgreSQL, and every test signs in from 127.0.0.1.
+    server = ServerProcess(database_url, RATE_LIMIT_PER_MINUTE="1000")
     server.start()
     yield server
     server.stop()
