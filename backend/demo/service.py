@@ -1194,6 +1194,10 @@ async def load_demo(
             progress(f"fitting bookings {counts['fitting_booking']}")
             counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))
             progress(f"device tokens {counts['device_token']}, fault reports {counts['fault_report']}")
+    # Fresh statistics for the planner: right after a bulk load it would otherwise plan for
+    # empty tables (a full scan of checklist answers instead of its index) until autovacuum comes by.
+    await db.execute("ANALYZE")
+    progress("planner statistics updated")
     seconds = time.perf_counter() - started
     progress(f"done in {seconds:.1f} s")
     return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)

@@ -33,6 +33,8 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status))
+  io.write(string.format("ERRORS connect=%d read=%d write=%d timeout=%d max_ms=%.1f\\n", summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.timeout, latency.max / 1000))
 end
 """
 
@@ -138,6 +140,9 @@ def run_wrk(name: str, what: str, base: str, script: str, *, cookie: str | None,
     if not match:
         sys.exit(f"bench: wrk gave no result for {name}:\n{output}")
     values = dict(item.split("=") for item in match.group(1).split())
+    if int(values["errors"]):
+        kinds = re.search(r"ERRORS (.*)", output)
+        print(f"bench: {name}: socket errors ({kinds.group(1) if kinds else 'kind unknown'})")
     return Result(name, what, float(values["rps"]), float(values["p50"]), float(values["p95"]), float(values["p99"]),
                   int(values["requests"]), int(values["errors"]), int(values["non2xx"]))
 
