@@ -18,20 +18,12 @@ from backend import db
 from backend.maintenance import service as maintenance
 from backend.workdays import today
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in_with_passkey
-from tests.support.factories import add_device, add_patient, add_work_order, delete_world, make_world
-
-CHECKLIST = [
-    {"key": "frame", "text": "Ram och sits hela", "safety_critical": False, "measurement": None},
-    {"key": "brakes", "text": "Motorbromsar håller", "safety_critical": True, "measurement": None},
-    {"key": "battery", "text": "Batterispänning i vila", "safety_critical": False,
-     "measurement": {"unit": "V", "min": 23.0, "max": 26.5, "lowest": 0.0, "highest": 60.0}},
-]
-
+from tests.support.factories import WHEELCHAIR_FU, add_device, add_patient, add_work_order, delete_world, make_world
 
 @pytest.fixture
 async def world(database):
     world = await make_world()
-    await maintenance.publish_checklist(world.category, CHECKLIST)
+    await maintenance.publish_checklist(world.category, WHEELCHAIR_FU)
     world.patient = await add_patient(world, given="Astrid", family="Lindqvist")
     world.device = await add_device(world, holder=world.patient, individnummer=f"F{world.organisation:06d}")
     world.fu = await add_work_order(world, world.device, assignee=world.staff["technician"], planned=today(),

@@ -11,7 +11,7 @@ import pytest
 
 from backend import db
 from tests.support.factories import add_device, add_patient, add_work_order, delete_world, jpeg_bytes, make_world
-from tests.support.http import csrf, signed_in_client
+from tests.support.http import csrf
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +25,6 @@ async def world(database):
                      "VALUES ($1, '910001', 'Däck 3.00-8', 'Permobil')", world.organisation)
     yield world
     await delete_world(world)
-
-
-@pytest.fixture(scope="module")
-async def technician(app, world):
-    client = await signed_in_client(app, world.organisation, world.staff["technician"])
-    yield client
-    await client.aclose()
 
 
 async def keyed_post(client, url: str, data: dict, key: str, files=None):

@@ -34,13 +34,6 @@ async def world(database):
     await delete_world(world)
 
 
-@pytest.fixture(scope="module")
-async def technician(app, world):
-    client = await signed_in_client(app, world.organisation, world.staff["technician"])
-    yield client
-    await client.aclose()
-
-
 async def keyed_post(client, url: str, data: dict, key: str | None = None):
     headers = {"idempotency-key": key or str(uuid.uuid4()), "x-csrftoken": await csrf(client),
                "accept": "application/json"}

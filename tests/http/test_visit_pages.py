@@ -50,13 +50,6 @@ async def world(database):
     await delete_world(world)
 
 
-@pytest.fixture(scope="module")
-async def technician(app, world):
-    client = await signed_in_client(app, world.organisation, world.staff["technician"])
-    yield client
-    await client.aclose()
-
-
 async def queries_for(client, url: str) -> int:
     await client.get(url)  # the session's first use after sign-in does its own book-keeping once
     with db.counting_queries() as counted:

@@ -262,3 +262,12 @@ async def add_conflict(world: World, work_order: int, slug: str, fields: dict, *
                                       path=f"/besok/{work_order}/{slug}", fields=fields, message=message,
                                       base_version=int(fields["version"]) if "version" in fields else None,
                                       photo=photo)
+
+
+# A small powered-wheelchair FU checklist: an ordinary item, a safety item and a measurement.
+WHEELCHAIR_FU = [
+    {"key": "frame", "text": "Ram och sits hela", "safety_critical": False, "measurement": None},
+    {"key": "brakes", "text": "Motorbromsar håller", "safety_critical": True, "measurement": None},
+    {"key": "battery", "text": "Batterispänning i vila", "safety_critical": False,
+     "measurement": {"unit": "V", "min": 23.0, "max": 26.5, "lowest": 0.0, "highest": 60.0}},
+]
