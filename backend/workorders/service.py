@@ -171,8 +171,7 @@ class WritesMissing(WorkOrderError):
     def __init__(self, missing: int) -> None:
         super().__init__(
             f"{missing} {'ändring' if missing == 1 else 'ändringar'} som telefonen gjorde på besöket "
-            f"{'har' if missing == 1 else 'har'} inte kommit fram. Besöket slutförs först när allt har kommit fram.")
-        self.missing = missing
+            "har inte kommit fram. Besöket slutförs först när allt har kommit fram.")
 
 
 class NotOpen(WorkOrderError):

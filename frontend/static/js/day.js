@@ -15,6 +15,11 @@
     box.hidden = false;
   }
 
+  function sayKept(list, at) {
+    say("Dagens besök finns på telefonen och går att öppna utan nät: " + list.urls.length +
+        " sidor, hämtade kl " + at + ".");
+  }
+
   // A page is kept only when it is really the page: not a sign-in page after an expired session.
   function fetchPage(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
@@ -51,8 +56,7 @@
         say(failed + " av " + list.urls.length + " sidor kunde inte sparas på telefonen (kl " + at +
             "). Öppna Min dag igen när du har nät.", true);
       } else {
-        say("Dagens besök finns på telefonen och går att öppna utan nät: " + list.urls.length +
-            " sidor, hämtade kl " + at + ".");
+        sayKept(list, at);
       }
     });
   }
@@ -76,8 +80,7 @@
         if (same && Date.now() - last.at < 10 * 60 * 1000) {
           return caches.has("runda-day-" + list.day).then(function (kept) {
             if (!kept) return keep(list);
-            say("Dagens besök finns på telefonen och går att öppna utan nät: " + list.urls.length +
-                " sidor, hämtade kl " + window.Runda.stockholmTime(new Date(last.at)) + ".");
+            sayKept(list, window.Runda.stockholmTime(new Date(last.at)));
           });
         }
         return keep(list);

@@ -155,18 +155,19 @@
 
   var draining = null;
 
-  // Send every pending entry, oldest first. Entries of one work order go strictly in order:
-  // when one cannot be sent now, the later ones of that order wait behind it.
+  // Send every pending entry, oldest first, one at a time, so the entries of one work order
+  // arrive in the order they were made. When the server cannot be reached (or asks for a
+  // sign-in) everything stops there; an entry refused or kept as a conflict stays on the phone
+  // for a person, and the visit's completion waits for it (expected_writes).
   function drain(token) {
     // A drain already under way may have read the list before the newest entry: go again after it.
     if (draining) return draining.then(function () { return drain(token); });
     draining = entries().then(function (list) {
-      var blocked = {};
       var result = { sent: 0, stop: null, outcomes: {}, locations: {} };
       var chain = Promise.resolve();
       list.forEach(function (entry) {
         chain = chain.then(function () {
-          if (result.stop || entry.state !== "pending" || blocked[entry.order]) return;
+          if (result.stop || entry.state !== "pending") return;
           return deliver(entry, token).then(function (answer) {
             result.outcomes[entry.key] = answer.outcome;
             if (answer.outcome === "sent") {
