@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import time
 import warnings
@@ -274,21 +275,87 @@ async def connection() -> AsyncIterator[asyncpg.Connection]:
             await conn.close()
 
 
-async def fetch(sql: str, *args: object) -> list[asyncpg.Record]:
+# --- composing SQL across domains -------------------------------------------------------
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class Sql:
+    """A piece of SQL whose values are kept apart, by name: `Sql("w.id = :order", order=5)`.
+
+    This is how a domain exports a query for others to build on without handing them its
+    tables: a function of the owning domain returns an Sql (a row source to join LATERAL, a
+    correlated subquery, a condition), and the caller places it by name in its own Sql. A
+    value that is itself an Sql is inlined, with its own values; every other value becomes a
+    `$n` parameter when the query runs. Names belong to the Sql they are written in, so two
+    fragments never collide. `::type` casts are left alone.
+    """
+
+    __slots__ = ("text", "values")
+
+    def __init__(self, text: str, **values: object) -> None:
+        self.text = text
+        self.values = values
+
+    def compile(self) -> tuple[str, list[object]]:
+        """The SQL text with `$n` parameters, and their values in order."""
+        args: list[object] = []
+        return self._compile(args), args
+
+    def _compile(self, args: list[object]) -> str:
+        numbered: dict[str, str] = {}
+
+        def place(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in self.values:
+                raise KeyError(f"no value for :{name} in {self.text[:60]!r}")
+            value = self.values[name]
+            if isinstance(value, Sql):
+                return value._compile(args)
+            if name not in numbered:
+                args.append(value)
+                numbered[name] = f"${len(args)}"
+            return numbered[name]
+
+        return _NAMED.sub(place, self.text)
+
+    def __repr__(self) -> str:
+        return f"Sql({self.text[:60]!r}…)"
+
+
+def raw(expression: str) -> Sql:
+    """An SQL expression of the caller's own query (e.g. "w.patient") to hand to a fragment."""
+    return Sql(expression)
+
+
+def _query(sql: str | Sql, args: tuple) -> tuple[str, tuple]:
+    if isinstance(sql, Sql):
+        if args:
+            raise TypeError("an Sql carries its own values")
+        text, values = sql.compile()
+        return text, tuple(values)
+    return sql, args
+
+
+async def fetch(sql: str | Sql, *args: object) -> list[asyncpg.Record]:
+    sql, args = _query(sql, args)
     async with connection() as conn:
         return await conn.fetch(sql, *args)
 
 
-async def fetchrow(sql: str, *args: object) -> asyncpg.Record | None:
+async def fetchrow(sql: str | Sql, *args: object) -> asyncpg.Record | None:
+    sql, args = _query(sql, args)
     async with connection() as conn:
         return await conn.fetchrow(sql, *args)
 
 
-async def fetchval(sql: str, *args: object) -> object:
+async def fetchval(sql: str | Sql, *args: object) -> object:
+    sql, args = _query(sql, args)
     async with connection() as conn:
         return await conn.fetchval(sql, *args)
 
 
-async def execute(sql: str, *args: object) -> str:
+async def execute(sql: str | Sql, *args: object) -> str:
+    sql, args = _query(sql, args)
     async with connection() as conn:
         return await conn.execute(sql, *args)

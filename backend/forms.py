@@ -14,24 +14,14 @@ from typing import Annotated, Any
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
+from backend.errors import DomainError
+
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-class FormError(Exception):
-    """A Swedish message for the person who filled in the form, and the field it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return [(self.field, self.message)]
-
-    def for_field(self, name: str) -> str | None:
-        return next((message for field, message in self.errors if field == name), None)
+class FormError(DomainError):
+    """A field that could not be read as what it should be (a number, a date…)."""
 
 
 class FormErrors(FormError):

@@ -226,7 +226,7 @@ class InvitationAdminController(Controller):
                 "invitations": await service.list_invitations(actor.organisation),
                 "roles": [(r.value, ROLE_LABELS[r]) for r in INVITABLE[actor.role]],
                 "care_units": await organisations.care_units(actor.organisation),
-                "staff": await organisations.staff(actor.organisation),
+                "staff": await service.staff(actor.organisation),
                 "form": form or {},
                 "error": error,
                 "link": link,
@@ -248,7 +248,7 @@ class InvitationAdminController(Controller):
             if staff_user_id is None and role not in {r.value for r in INVITABLE[actor.role]}:
                 raise AccountError("Välj en roll.", field="role")
             if staff_user_id is not None:
-                target_role = await organisations.staff_role(actor.organisation, staff_user_id)
+                target_role = await service.staff_role(actor.organisation, staff_user_id)
                 if target_role is None or target_role not in INVITABLE[actor.role]:
                     raise AccountError("Du kan inte bjuda in den personen.", field="staff_user")
             token, _ = await service.create_invitation(

@@ -23,6 +23,7 @@ from webauthn.helpers.structs import (
 )
 
 from backend import db
+from backend.db import Sql
 from backend.accounts.tables import ROLE_LABELS, Role
 from backend.piccolo_conf import DB
 
@@ -525,3 +526,35 @@ def parse_credential(body: bytes) -> dict:
     if not isinstance(data, dict):
         raise SignInRefused("Svaret från webbläsaren gick inte att läsa. Försök igen.")
     return data
+
+
+# --- staff, for other domains ------------------------------------------------------------
+
+
+async def staff(organisation_id: int) -> list[dict]:
+    """The organisation's active staff, by name."""
+    rows = await db.fetch(
+        "SELECT id, name, role FROM staff_user WHERE organisation = $1 AND active ORDER BY name",
+        organisation_id,
+    )
+    return [{**dict(r), "role_label": ROLE_LABELS[Role(r["role"])]} for r in rows]
+
+
+async def staff_role(organisation_id: int, staff_user_id: int) -> Role | None:
+    role = await db.fetchval(
+        "SELECT role FROM staff_user WHERE id = $1 AND organisation = $2 AND active",
+        staff_user_id, organisation_id,
+    )
+    return Role(role) if role else None
+
+
+async def staff_name_of(staff_user_id: int | None) -> str | None:
+    if staff_user_id is None:
+        return None
+    return await db.fetchval("SELECT name FROM staff_user WHERE id = $1", staff_user_id)
+
+
+def staff_name(staff_user: Sql) -> Sql:
+    """The staff member's name, as a scalar subquery for another domain's query (NULL for NULL)."""
+    return Sql("(SELECT name FROM staff_user WHERE id = :who)", who=staff_user)
+

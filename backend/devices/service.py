@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 
 from backend import db
+from backend.db import Sql
 from backend.accounts.service import Actor
 from backend.audit.service import record_patient_reads
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
@@ -107,3 +108,31 @@ async def set_status(device_id: int, status: str) -> str:
 async def set_fu_dates(device_id: int, last: date, next_due: date | None) -> None:
     """Record a completed FU and when the next one is due (joins the caller's transaction)."""
     await db.execute("UPDATE device SET last_fu_date = $2, next_fu_date = $3 WHERE id = $1", device_id, last, next_due)
+
+
+# --- queries other domains place in theirs ---------------------------------------------
+
+_DEVICE_COLUMNS = """
+d.id AS device_id, d.organisation AS device_organisation, d.individnummer, d.serial_number,
+d.status AS device_status, d.holder, d.owner, d.in_service_date, d.expected_end_of_life, d.last_fu_date,
+d.next_fu_date, a.id AS article_id, a.name AS article_name, a.article_number, a.manufacturer,
+a.category AS category_id, k.code AS category_code, k.name AS category_name, k.iso_code, k.fu_interval_days
+"""
+
+
+def device_row(device: Sql) -> Sql:
+    """The device `device` (an id expression of the caller's query) with its article and category,
+    as a row source: `JOIN LATERAL (:device) d ON true`. Columns: device_id, device_organisation,
+    individnummer, serial_number, device_status, holder, owner, in_service_date,
+    expected_end_of_life, last_fu_date, next_fu_date, article_id, article_name, article_number,
+    manufacturer, category_id, category_code, category_name, iso_code, fu_interval_days."""
+    return Sql(f"SELECT {_DEVICE_COLUMNS} FROM device d JOIN article a ON a.id = d.article "
+               "LEFT JOIN device_category k ON k.id = a.category WHERE d.id = :device", device=device)
+
+
+def devices_where(condition: Sql) -> Sql:
+    """Every device (with article and category, the columns of `device_row`) for which
+    `condition` holds; `condition` may use the aliases d (device), a (article), k (category)."""
+    return Sql(f"SELECT {_DEVICE_COLUMNS} FROM device d JOIN article a ON a.id = d.article "
+               "LEFT JOIN device_category k ON k.id = a.category WHERE :condition", condition=condition)
+

@@ -1,0 +1,68 @@
+"""Who owns which table, and which module may import which: the code's boundaries, written down once.
+
+`tests/unit/test_boundaries.py` reads this and fails when the code steps over a line:
+
+- **One owner per table.** Only modules of the owning domain name a table in SQL (or use its
+  Piccolo table class in a query). Another domain calls the owner's function, or places a
+  query the owner exports as a function (`db.Sql`) into its own.
+- **Layers.** Base modules import no domain. A domain's rules (every module but its routes)
+  import only base modules and the domains listed before it. Routes are the top of the
+  application, as `app.py` is: they may call any domain's functions. The composition roots
+  (`app`, `cli`, `piccolo_app`, the demo loader) may import anything.
+"""
+
+from __future__ import annotations
+
+# Base modules, lowest first: each may import only those before it.
+BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms", "photos", "periodic",
+        "web", "auth", "boundaries")
+
+# Domains, lowest first: a domain's rules may import only the domains before it.
+DOMAINS = ("organisations", "accounts", "audit", "patients", "devices", "workorders", "maintenance",
+           "sync", "visits", "faults", "fittings", "reports", "system")
+
+# Modules that put the application together; they may import anything.
+ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
+
+# Loaders of every domain's rows at once, as a migration is: the demo region is copied in with
+# COPY in one transaction. Exempt from table ownership; nothing else may be (an import of real
+# data goes through the owners' functions).
+BULK_LOADERS = ("demo",)
+
+TABLES = {
+    "organisation": "organisations",
+    "cost_bearer": "organisations",
+    "care_unit": "organisations",
+    "staff_user": "accounts",
+    "passkey": "accounts",
+    "invitation": "accounts",
+    "security_event": "accounts",
+    "kv_store": "accounts",
+    "audit_log": "audit",
+    "patient": "patients",
+    "device_category": "devices",
+    "article": "devices",
+    "device": "devices",
+    "work_order": "workorders",
+    "work_order_counter": "workorders",
+    "work_order_event": "workorders",
+    "checklist_template": "maintenance",
+    "checklist_answer": "maintenance",
+    "safety_decision": "maintenance",
+    "write_receipt": "sync",
+    "sync_conflict": "sync",
+    "part_used": "visits",
+    "time_entry": "visits",
+    "work_note": "visits",
+    "work_photo": "visits",
+    "device_token": "faults",
+    "fault_report": "faults",
+    "product_area": "fittings",
+    "fitting_resource": "fittings",
+    "availability_template": "fittings",
+    "availability_exception": "fittings",
+    "fitting_booking": "fittings",
+    "fitting_resource_hold": "fittings",
+    "fitting_booking_event": "fittings",
+    "calendar_feed_token": "fittings",
+}
