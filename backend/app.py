@@ -18,6 +18,7 @@ from backend.accounts.routes import (
     InvitationController,
     SignInController,
 )
+from backend.accounts import service as accounts
 from backend.accounts.store import PostgresStore
 from backend.devices.routes import DeviceController
 from backend.faults.routes import (
@@ -27,19 +28,18 @@ from backend.faults.routes import (
     RepairOrderController,
     TriageController,
 )
-from backend.fittings.routes import (
+from backend.fittings.availability_routes import (
     AvailabilityController,
-    BookingFlowController,
     CalendarFeedController,
-    FittingController,
     PublicFeedController,
     ServiceLevelController,
 )
+from backend.fittings.routes import BookingFlowController, FittingController
 from backend.patients.routes import PatientController
 from backend.reports.routes import OverviewController
-from backend.sync.routes import ConflictController, KeptPhotoController, TechnicianConflictController
+from backend.visits.conflict_routes import ConflictController, KeptPhotoController, TechnicianConflictController
+from backend.visits.routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.workorders.routes import WorkOrderController
-from backend.workorders.visit_routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
 from backend.periodic import Periodic, running
 from backend.settings import Settings
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             timing_middleware,
             session_config(settings).middleware,
-            actor_middleware(settings),
+            actor_middleware(settings, accounts.load_actor),
             rate_limit(settings.rate_limit_per_minute).middleware,
         ],
         csrf_config=csrf_config(settings),

@@ -255,6 +255,17 @@ def transaction():
 
 
 @asynccontextmanager
+async def savepoint() -> AsyncIterator[None]:
+    """Inside a `transaction()`: a part of it that can fail alone. An exception undoes what was
+    written inside the block (and goes on up); what the transaction wrote before stays."""
+    transaction = DB.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("a savepoint needs a surrounding transaction()")
+    async with transaction.connection.transaction():  # nested in asyncpg: a SAVEPOINT
+        yield
+
+
+@asynccontextmanager
 async def connection() -> AsyncIterator[asyncpg.Connection]:
     """The current transaction's connection, else one from the pool.
 

@@ -21,15 +21,8 @@ from backend.fittings.tables import (
 from backend.maintenance.tables import ChecklistAnswer, ChecklistTemplate, SafetyDecision
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
 from backend.patients.tables import Patient
-from backend.workorders.tables import (
-    PartUsed,
-    TimeEntry,
-    WorkNote,
-    WorkOrder,
-    WorkOrderCounter,
-    WorkOrderEvent,
-    WorkPhoto,
-)
+from backend.visits.tables import PartUsed, TimeEntry, WorkNote, WorkPhoto
+from backend.workorders.tables import WorkOrder, WorkOrderCounter, WorkOrderEvent
 
 TABLES = [
     Organisation,

@@ -1,11 +1,11 @@
 """The access log (loggkontroll): one row for every read of a patient's data."""
 
 from piccolo.columns import BigSerial, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
 from backend.organisations.tables import CareUnit, Organisation
-from backend.patients.tables import Patient
 
 
 class AuditLog(Table, tablename="audit_log"):
@@ -15,5 +15,7 @@ class AuditLog(Table, tablename="audit_log"):
     staff_user = ForeignKey(StaffUser)
     role = Varchar(length=20)
     care_unit = ForeignKey(CareUnit, null=True)
-    patient = ForeignKey(Patient)
+    # Named lazily: the access log sits below the patient register (patients record their reads
+    # here), so it does not import it; the foreign key itself is in the migration.
+    patient = ForeignKey(LazyTableReference("Patient", module_path="backend.patients.tables"))
     what = Varchar(length=100)  # e.g. "visit", "device_card", "fault_triage"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -10,6 +12,7 @@ from litestar.response import Redirect, Template
 from backend.accounts.tables import Role
 from backend.auth import current_actor, signed_in
 from backend.devices import service
+from backend.workorders import service as workorders
 
 
 class DeviceController(Controller):
@@ -29,9 +32,12 @@ class DeviceController(Controller):
 
     @get("/{individnummer:str}")
     async def card(self, request: Request, individnummer: FromPath[str]) -> Template:
+        actor = current_actor(request)
         try:
-            card = await service.device_card(current_actor(request), individnummer)
+            card = await service.device_card(actor, individnummer,
+                                             care_relation=partial(workorders.technician_relation, actor))
         except service.DeviceNotFound:
             raise NotFoundException() from None
-        protocol_links = current_actor(request).role in (Role.technician, Role.coordinator, Role.admin)
-        return Template("devices/card.html", context={**card, "protocol_links": protocol_links})
+        history = await workorders.device_history(card["device"]["id"])
+        protocol_links = actor.role in (Role.technician, Role.coordinator, Role.admin)
+        return Template("devices/card.html", context={**card, "history": history, "protocol_links": protocol_links})

@@ -1,18 +1,19 @@
-"""Finding a device and its card: identity, status and full service history."""
+"""Devices, their articles and categories: finding a device, its card, the parts list, its status
+and FU dates, and the queries other domains build on."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 from backend import db
-from backend.db import Sql
+from backend.db import Sql, raw
 from backend.accounts.service import Actor
 from backend.audit.service import record_patient_reads
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
-from backend.patients.service import may_see
-from backend.workorders.service import EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS, TYPE_LABELS
-from backend.workorders.tables import Outcome, WorkOrderStatus, WorkOrderType
+from backend.organisations import service as organisations
+from backend.patients import service as patients
+from backend.patients.service import CareRelation
 
 
 class DeviceNotFound(Exception):
@@ -23,67 +24,32 @@ def normalise_individnummer(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-async def device_card(actor: Actor, individnummer: str) -> dict:
-    """Everything on the device card. The holder's name shows only to those who may see
-    the patient, and that read is audit-logged."""
-    device = await db.fetchrow(
+async def device_card(actor: Actor, individnummer: str, care_relation: CareRelation | None = None) -> dict:
+    """The device on its card, and its holder's name for those who may see the patient (that read
+    is audit-logged; `care_relation` as in patients.scope). The card's history of orders is the
+    work-order domain's (workorders.service.device_history)."""
+    device = await db.fetchrow(Sql(
         """
         SELECT d.*, a.name AS article_name, a.article_number, a.manufacturer,
-               k.name AS category_name, k.iso_code, k.fu_interval_days, b.name AS owner_name
+               k.name AS category_name, k.iso_code, k.fu_interval_days, :owner_name AS owner_name,
+               (SELECT json_build_object('id', p.id, 'given_name', p.given_name, 'family_name', p.family_name)
+                FROM (:holder) p) AS holder_brief
         FROM device d JOIN article a ON a.id = d.article
         LEFT JOIN device_category k ON k.id = a.category
-        LEFT JOIN cost_bearer b ON b.id = d.owner
-        WHERE d.organisation = $1 AND d.individnummer = $2
+        WHERE d.organisation = :org AND d.individnummer = :number
         """,
-        actor.organisation, normalise_individnummer(individnummer),
-    )
+        owner_name=organisations.cost_bearer_name(raw("d.owner")),
+        holder=patients.visible_names(actor, raw("d.holder"), care_relation),
+        org=actor.organisation, number=normalise_individnummer(individnummer),
+    ))
     if device is None:
         raise DeviceNotFound()
-    history = await device_history(device["id"])
-    holder = None
-    if device["holder"] is not None and await may_see(actor, device["holder"]):
-        holder = await db.fetchrow(
-            "SELECT id, given_name, family_name FROM patient WHERE id = $1", device["holder"]
-        )
-        await record_patient_reads(actor, [device["holder"]], "device_card")
-    card = dict(device)
+    card = {k: v for k, v in device.items() if k != "holder_brief"}
+    holder = json.loads(device["holder_brief"]) if device["holder_brief"] else None
+    if holder:
+        await record_patient_reads(actor, [holder["id"]], "device_card")
     card["device_status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(card["status"])]
-    return {"device": card, "history": history, "holder": dict(holder) if holder else None}
-
-
-# The history of the device `{device}` as one JSON array, newest first: for embedding in a
-# larger query (the visit page) or running alone (the device card).
-HISTORY_JSON_SQL = """
-(SELECT coalesce(json_agg(h ORDER BY h.received_at DESC, h.id DESC), '[]') FROM (
-    SELECT hw.id, hw.number, hw.type, hw.status, hw.description, hw.received_at, hw.completed_at, hw.cancelled_at,
-           hw.cancel_reason, hw.outcome, hs.name AS assignee_name,
-           (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'detail', e.detail,
-                                                       'who', p.name) ORDER BY e.id), '[]')
-            FROM work_order_event e LEFT JOIN staff_user p ON p.id = e.staff_user
-            WHERE e.work_order = hw.id) AS events
-    FROM work_order hw LEFT JOIN staff_user hs ON hs.id = hw.assignee
-    WHERE hw.device = {device}) h)
-"""
-
-
-async def device_history(device_id: int) -> list[dict]:
-    """Every order on the device, newest first, each with what happened, who and when (one query)."""
-    return parse_history(await db.fetchval(f"SELECT {HISTORY_JSON_SQL.format(device='$1')}", device_id))
-
-
-def parse_history(raw: str) -> list[dict]:
-    history = []
-    for entry in json.loads(raw):
-        entry["status_label"] = STATUS_LABELS[WorkOrderStatus(entry["status"])]
-        entry["type_label"] = TYPE_LABELS[WorkOrderType(entry["type"])]
-        entry["outcome_label"] = OUTCOME_LABELS[Outcome(entry["outcome"])] if entry["outcome"] else None
-        for key in ("received_at", "completed_at", "cancelled_at"):
-            if entry[key]:
-                entry[key] = datetime.fromisoformat(entry[key])
-        entry["events"] = [{**e, "at": datetime.fromisoformat(e["at"]), "label": EVENT_LABELS.get(e["kind"], e["kind"])}
-                           for e in entry["events"]]
-        history.append(entry)
-    return history
+    return {"device": card, "holder": holder}
 
 
 async def spare_parts(organisation_id: int) -> list[dict]:
@@ -135,4 +101,57 @@ def devices_where(condition: Sql) -> Sql:
     `condition` holds; `condition` may use the aliases d (device), a (article), k (category)."""
     return Sql(f"SELECT {_DEVICE_COLUMNS} FROM device d JOIN article a ON a.id = d.article "
                "LEFT JOIN device_category k ON k.id = a.category WHERE :condition", condition=condition)
+
+
+async def held_by(patient_id: int) -> list[dict]:
+    """The devices the patient holds, by category (no access check: the caller's)."""
+    rows = await db.fetch(
+        """
+        SELECT d.individnummer, d.status, d.next_fu_date, a.name AS article_name, k.name AS category_name
+        FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
+        WHERE d.holder = $1 ORDER BY k.name, d.individnummer
+        """,
+        patient_id,
+    )
+    return [dict(r) for r in rows]
+
+
+def article_row(article: Sql) -> Sql:
+    """The article (article_number, name, manufacturer, category), as a row source."""
+    return Sql("SELECT article_number, name, manufacturer, category FROM article WHERE id = :article", article=article)
+
+
+async def spare_part_id(organisation_id: int, article_number: str) -> int | None:
+    """The spare part (an article without a device category) with this article number."""
+    return await db.fetchval(
+        "SELECT id FROM article WHERE organisation = $1 AND article_number = $2 AND category IS NULL",
+        organisation_id, article_number)
+
+
+async def device_ids(organisation_id: int, individnummer: list[str], *, lock: bool = False) -> dict[str, int]:
+    """The organisation's devices with these individnummer: individnummer -> id (unknown ones are
+    left out). With `lock`, their rows stay locked until the caller's transaction ends, so that
+    changes made for one device queue behind each other."""
+    rows = await db.fetch(
+        "SELECT id, individnummer FROM device WHERE organisation = $1 AND individnummer = ANY($2::text[])"
+        + (" FOR UPDATE" if lock else ""),
+        organisation_id, list(individnummer),
+    )
+    return {r["individnummer"]: r["id"] for r in rows}
+
+
+async def counts_by_category(organisation_id: int, today: date) -> list[dict]:
+    """Per device category, most devices first: how many devices, how many on loan, how many with
+    their FU overdue on `today`."""
+    rows = await db.fetch(
+        """
+        SELECT k.name, k.iso_code, count(d.id) AS devices,
+               count(d.id) FILTER (WHERE d.holder IS NOT NULL) AS on_loan,
+               count(d.id) FILTER (WHERE d.next_fu_date < $2) AS fu_overdue
+        FROM device_category k LEFT JOIN article a ON a.category = k.id LEFT JOIN device d ON d.article = a.id
+        WHERE k.organisation = $1 GROUP BY k.id ORDER BY count(d.id) DESC
+        """,
+        organisation_id, today,
+    )
+    return [dict(r) for r in rows]
 

@@ -14,6 +14,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from backend import db
+from backend.accounts.service import staff_name
+from backend.db import Sql, raw
+from backend.errors import DomainError
+from backend.workorders import service as workorders
 
 ANSWER_LABELS = {"pass": "Godkänd", "fail": "Underkänd", "na": "Ej aktuell"}
 
@@ -32,13 +36,8 @@ STATUS_AFTER_DECISION = {
 }
 
 
-class ChecklistError(Exception):
-    """An answer that cannot be stored; `message` is Swedish, `field` the form field it is about."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ChecklistError(DomainError):
+    """An answer that cannot be stored."""
 
 
 @dataclass(frozen=True)
@@ -144,15 +143,18 @@ async def current_checklist(category_id: int) -> Checklist | None:
     return _checklist(row) if row else None
 
 
-# The checklist an order answers: the version its answers were given against, else the
-# newest of its device's category. `{order}` and `{category}` are SQL expressions.
-CHECKLIST_JSON_SQL = """
-(SELECT row_to_json(t) FROM (
-    SELECT id, category, version, items FROM checklist_template WHERE category = {category}
-    ORDER BY (id = (SELECT template FROM checklist_answer WHERE work_order = {order} ORDER BY id LIMIT 1))
-             IS TRUE DESC, version DESC
-    LIMIT 1) t)
-"""
+def checklist_json(work_order: Sql, category: Sql) -> Sql:
+    """The checklist an order answers, as JSON (a scalar subquery; `parse_checklist` reads it): the
+    version its answers were given against, else the newest of its device's category `category`."""
+    return Sql(
+        """
+        (SELECT row_to_json(t) FROM (
+            SELECT id, category, version, items FROM checklist_template WHERE category = :category
+            ORDER BY (id = (SELECT template FROM checklist_answer WHERE work_order = :order ORDER BY id LIMIT 1))
+                     IS TRUE DESC, version DESC
+            LIMIT 1) t)
+        """,
+        category=category, order=work_order)
 
 
 def parse_checklist(raw: str | None) -> Checklist | None:
@@ -162,19 +164,37 @@ def parse_checklist(raw: str | None) -> Checklist | None:
 async def checklist_for_order(work_order_id: int) -> Checklist | None:
     """The version an order's answers were given against; for a fresh order the newest version
     of its device's category. One query either way."""
-    row = await db.fetchrow(
+    order = Sql(":id", id=work_order_id)
+    return parse_checklist(await db.fetchval(Sql(
+        "SELECT :checklist", checklist=checklist_json(order, workorders.order_category(order)))))
+
+
+def answers_json(work_order: Sql) -> Sql:
+    """The order's current answer per checklist item, as a JSON array (id, item_key, answer,
+    measurement, comment, answered_at, who), by id."""
+    return Sql(
         """
-        SELECT t.id, t.category, t.version, t.items
-        FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
-        JOIN checklist_template t ON t.category = a.category
-        WHERE w.id = $1
-        ORDER BY (t.id = (SELECT template FROM checklist_answer WHERE work_order = w.id ORDER BY id LIMIT 1))
-                 IS TRUE DESC, t.version DESC
-        LIMIT 1
+        (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
+            SELECT c.id, c.item_key, c.answer, c.measurement, c.comment, c.answered_at, :who AS who
+            FROM (SELECT DISTINCT ON (item_key) * FROM checklist_answer WHERE work_order = :order
+                  ORDER BY item_key, id DESC) c) x)
         """,
-        work_order_id,
-    )
-    return _checklist(row) if row else None
+        who=staff_name(raw("c.answered_by")), order=work_order)
+
+
+def decisions_json(work_order: Sql) -> Sql:
+    """The order's current decision per failed safety item, as a JSON array (id, item_key, decision,
+    comment, decided_at, who, follow_up_number), by id."""
+    return Sql(
+        """
+        (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
+            SELECT sd.id, sd.item_key, sd.decision, sd.comment, sd.decided_at, :who AS who,
+                   :follow_up AS follow_up_number
+            FROM (SELECT DISTINCT ON (item_key) * FROM safety_decision WHERE work_order = :order
+                  ORDER BY item_key, id DESC) sd) x)
+        """,
+        who=staff_name(raw("sd.decided_by")), follow_up=workorders.order_number(raw("sd.follow_up_order")),
+        order=work_order)
 
 
 async def publish_checklist(category_id: int, items: list[dict]) -> Checklist:

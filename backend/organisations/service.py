@@ -42,6 +42,51 @@ async def create_organisation(name: str, slug: str, phone: str) -> int:
                              name, slug, phone)
 
 
+async def delete_organisation(organisation_id: int) -> None:
+    """Delete an organisation and every row that belongs to it, in one transaction.
+
+    What belongs to it is read from the catalogue, so this names no other domain's tables and
+    covers tables later migrations add: rows with its `organisation` column, and rows that
+    reach it only through a foreign key (a checklist answer through its work order), each
+    table's children before the table itself.
+    """
+    async with db.transaction():
+        owned = {r["table_name"] for r in await db.fetch(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND column_name = 'organisation' AND table_name <> 'organisation'")}
+        edges = await db.fetch(
+            """
+            SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent, a.attname AS column
+            FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+            WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace AND cardinality(c.conkey) = 1
+            ORDER BY 1, 2, 3
+            """)
+        belongs = {table: "organisation = $1" for table in owned}
+        reached = True
+        while reached:  # tables without the column, through a parent that belongs
+            reached = False
+            for edge in edges:
+                child, parent = edge["child"], edge["parent"]
+                if child not in belongs and child != "organisation" and parent in belongs:
+                    belongs[child] = f'"{edge["column"]}" IN (SELECT id FROM "{parent}" WHERE {belongs[parent]})'
+                    reached = True
+        remaining = set(belongs)
+        while remaining:
+            leaves = sorted(t for t in remaining if not any(
+                e["parent"] == t and e["child"] in remaining and e["child"] != t for e in edges))
+            if not leaves:
+                raise RuntimeError(f"cannot order the deletion of {sorted(remaining)}: foreign-key cycle")
+            for table in leaves:
+                await db.execute(f'DELETE FROM "{table}" WHERE {belongs[table]}', organisation_id)
+                remaining.discard(table)
+        await db.execute("DELETE FROM organisation WHERE id = $1", organisation_id)
+
+
+async def organisation_exists() -> bool:
+    """True once any organisation exists (the demo loads only into an empty database)."""
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM organisation)"))
+
+
 # --- queries other domains place in theirs ---------------------------------------------
 
 
@@ -63,3 +108,8 @@ def organisation_name(organisation: Sql) -> Sql:
 def organisation_phone(organisation: Sql) -> Sql:
     """The HMC's public phone number (a scalar subquery)."""
     return Sql("(SELECT phone FROM organisation WHERE id = :org)", org=organisation)
+
+
+async def organisation_slugs() -> list[dict]:
+    """Every organisation of the installation: id and slug, oldest first."""
+    return [dict(r) for r in await db.fetch("SELECT id, slug FROM organisation ORDER BY id")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -12,7 +13,9 @@ from litestar.response import Template
 
 from backend.accounts.tables import Role
 from backend.auth import current_actor, requires
+from backend.devices import service as devices
 from backend.patients import service
+from backend.workorders import service as workorders
 from backend.web import is_htmx
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -34,8 +37,12 @@ class PatientController(Controller):
 
     @get("/{patient_id:int}", guards=[requires(Role.prescriber, Role.coordinator, Role.admin, Role.technician)])
     async def record(self, request: Request, patient_id: FromPath[int]) -> Template:
+        actor = current_actor(request)
         try:
-            record = await service.patient_record(current_actor(request), patient_id)
+            patient = await service.patient_record(actor, patient_id,
+                                                   care_relation=partial(workorders.technician_relation, actor))
         except service.PatientNotVisible:
             raise NotFoundException() from None
-        return Template("patients/record.html", context=record)
+        return Template("patients/record.html", context={
+            "patient": patient, "devices": await devices.held_by(patient_id),
+            "orders": await workorders.patients_recent_orders(patient_id)})

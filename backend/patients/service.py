@@ -3,40 +3,51 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from backend import db
 from backend.accounts.service import Actor
 from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
-from backend.workorders.service import OPEN_STATUSES
+from backend.db import Sql, raw
+from backend.organisations import service as organisations
 
 SEARCH_LIMIT = 50
-_OPEN = [s.value for s in OPEN_STATUSES]
 
 
 class PatientNotVisible(Exception):
     """The patient does not exist for this person: never say which of the two."""
 
 
-def scope_condition(actor: Actor, alias: str = "p", first_param: int = 1) -> tuple[str, list]:
-    """SQL restricting patients `alias` to those `actor` may see, and its parameters."""
-    n = first_param
+# A care relation besides the register's own (a technician's open order naming the patient): given
+# the patient's id expression, a condition. It lives in a domain above this one, so the caller passes it.
+CareRelation = Callable[[Sql], Sql]
+
+
+def _visible(actor: Actor, care_relation: CareRelation | None) -> Sql:
+    """The condition on patient row `p` under which `actor` may see it.
+
+    Coordinators and admins see their organisation's patients, prescribers their care unit's.
+    A technician sees a patient only through the care relation the caller passes; without
+    one a technician sees nobody."""
     if actor.role in (Role.coordinator, Role.admin):
-        return f"{alias}.organisation = ${n}", [actor.organisation]
+        return Sql("p.organisation = :org", org=actor.organisation)
     if actor.role is Role.prescriber:
-        return f"{alias}.organisation = ${n} AND {alias}.care_unit = ${n + 1}", [actor.organisation, actor.care_unit]
-    if actor.role is Role.technician:
-        return (
-            f"{alias}.organisation = ${n} AND EXISTS (SELECT 1 FROM work_order w WHERE w.patient = {alias}.id "
-            f"AND w.assignee = ${n + 1} AND w.status = ANY(${n + 2}::text[]))",
-            [actor.organisation, actor.id, _OPEN],
-        )
-    return "false", []
+        return Sql("p.organisation = :org AND p.care_unit = :unit", org=actor.organisation, unit=actor.care_unit)
+    if actor.role is Role.technician and care_relation is not None:
+        return Sql("p.organisation = :org AND :related", org=actor.organisation, related=care_relation(raw("p.id")))
+    return Sql("FALSE")
 
 
-async def may_see(actor: Actor, patient_id: int) -> bool:
-    condition, params = scope_condition(actor, first_param=2)
-    return bool(await db.fetchval(f"SELECT 1 FROM patient p WHERE p.id = $1 AND {condition}", patient_id, *params))
+def scope(actor: Actor, patient: Sql, care_relation: CareRelation | None = None) -> Sql:
+    """A condition for another domain's query: may `actor` see the patient `patient` (an id expression)?"""
+    return Sql("EXISTS (SELECT 1 FROM patient p WHERE p.id = :patient AND :visible)",
+               patient=patient, visible=_visible(actor, care_relation))
+
+
+async def may_see(actor: Actor, patient_id: int, care_relation: CareRelation | None = None) -> bool:
+    return bool(await db.fetchval(Sql("SELECT 1 FROM patient p WHERE p.id = :id AND :visible", id=patient_id,
+                                      visible=_visible(actor, care_relation))))
 
 
 def _search_terms(query: str) -> tuple[str | None, str | None]:
@@ -51,68 +62,88 @@ def _search_terms(query: str) -> tuple[str | None, str | None]:
 
 
 async def search_patients(actor: Actor, query: str) -> list[dict]:
+    """Patients the actor may see whose personnummer is the one typed, or whose name has the words
+    typed in it (technicians search no register: they reach patients through their visits)."""
     personal_number, words = _search_terms(query)
     if not personal_number and (not words or len(words) < 2):
         return []
-    condition, params = scope_condition(actor, first_param=3)
-    rows = await db.fetch(
-        f"""
+    rows = await db.fetch(Sql(
+        """
         SELECT p.id, p.given_name, p.family_name, p.personal_number, p.birth_year, p.city,
-               p.protected_identity, c.name AS care_unit_name
-        FROM patient p JOIN care_unit c ON c.id = p.care_unit
-        WHERE {condition}
-          AND (($1::text IS NOT NULL AND p.personal_number = $1)
-               OR ($2::text IS NOT NULL AND (p.given_name || ' ' || p.family_name) ILIKE '%' || $2 || '%'))
-        ORDER BY p.family_name, p.given_name LIMIT {SEARCH_LIMIT}
+               p.protected_identity, :unit_name AS care_unit_name
+        FROM patient p
+        WHERE :visible
+          AND ((:pnr::text IS NOT NULL AND p.personal_number = :pnr)
+               OR (:words::text IS NOT NULL AND (p.given_name || ' ' || p.family_name) ILIKE '%' || :words || '%'))
+        ORDER BY p.family_name, p.given_name LIMIT :limit
         """,
-        personal_number, words, *params,
-    )
+        unit_name=organisations.care_unit_name(raw("p.care_unit")), visible=_visible(actor, None), pnr=personal_number, words=words, limit=SEARCH_LIMIT,
+    ))
     result = [dict(r) for r in rows]
     await record_patient_reads(actor, [r["id"] for r in result], "patient_search")
     return result
 
 
-async def patient_record(actor: Actor, patient_id: int) -> dict:
-    """The patient, their devices and their open work: one audited read."""
-    condition, params = scope_condition(actor, first_param=2)
-    patient = await db.fetchrow(
-        f"""
-        SELECT p.*, c.name AS care_unit_name, b.name AS cost_bearer_name
-        FROM patient p JOIN care_unit c ON c.id = p.care_unit JOIN cost_bearer b ON b.id = p.cost_bearer
-        WHERE p.id = $1 AND {condition}
+async def patient_record(actor: Actor, patient_id: int, care_relation: CareRelation | None = None) -> dict:
+    """The patient with their care unit and cost bearer: one audited read. The record page adds the
+    devices they hold and their orders from those domains."""
+    row = await db.fetchrow(Sql(
+        """
+        SELECT p.*, :unit_name AS care_unit_name, :bearer_name AS cost_bearer_name
+        FROM patient p WHERE p.id = :id AND :visible
         """,
-        patient_id, *params,
-    )
-    if patient is None:
+        unit_name=organisations.care_unit_name(raw("p.care_unit")),
+        bearer_name=organisations.cost_bearer_name(raw("p.cost_bearer")), id=patient_id,
+        visible=_visible(actor, care_relation),
+    ))
+    if row is None:
         raise PatientNotVisible()
-    devices = await db.fetch(
-        """
-        SELECT d.individnummer, d.status, d.next_fu_date, a.name AS article_name, k.name AS category_name
-        FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
-        WHERE d.holder = $1 ORDER BY k.name, d.individnummer
-        """,
-        patient_id,
-    )
-    orders = await db.fetch(
-        """
-        SELECT w.number, w.type, w.status, w.received_at, w.planned_date, w.finish_due, d.individnummer
-        FROM work_order w JOIN device d ON d.id = w.device
-        WHERE w.patient = $1 ORDER BY w.received_at DESC LIMIT 20
-        """,
-        patient_id,
-    )
     await record_patient_reads(actor, [patient_id], "patient_record")
-    return {"patient": dict(patient), "devices": [dict(d) for d in devices], "orders": [dict(o) for o in orders]}
+    return dict(row)
 
 
-async def patient_brief(actor: Actor, patient_id: int, what: str) -> dict:
+async def patient_brief(actor: Actor, patient_id: int, what: str, care_relation: CareRelation | None = None) -> dict:
     """Name and personnummer of a patient the actor may see (e.g. to book for): one audited read."""
-    condition, params = scope_condition(actor, first_param=2)
-    row = await db.fetchrow(
-        f"SELECT p.id, p.given_name, p.family_name, p.personal_number FROM patient p WHERE p.id = $1 AND {condition}",
-        patient_id, *params,
-    )
+    row = await db.fetchrow(Sql(
+        "SELECT p.id, p.given_name, p.family_name, p.personal_number FROM patient p WHERE p.id = :id AND :visible",
+        id=patient_id, visible=_visible(actor, care_relation)))
     if row is None:
         raise PatientNotVisible()
     await record_patient_reads(actor, [patient_id], what)
     return dict(row)
+
+
+# --- queries other domains place in theirs ---------------------------------------------
+
+
+def at_the_door(patient: Sql) -> Sql:
+    """What a visitor needs at the patient's door, as a row source (`LEFT JOIN LATERAL (:p) p ON
+    true`): given_name, family_name, street, postal_code, city, phone, door_code, access_notes,
+    protected_identity. No access check: the caller's query decides whose visit it is."""
+    return Sql("SELECT given_name, family_name, street, postal_code, city, phone, door_code, access_notes, "
+               "protected_identity FROM patient WHERE id = :patient", patient=patient)
+
+
+def visible_names(actor: Actor, patient: Sql, care_relation: CareRelation | None = None) -> Sql:
+    """The patient's id and names when `actor` may see them (no row otherwise), as a row source.
+    The caller records the read in the access log."""
+    return Sql("SELECT p.id, p.given_name, p.family_name FROM patient p WHERE p.id = :patient AND :visible",
+               patient=patient, visible=_visible(actor, care_relation))
+
+
+async def patient_contacts(actor: Actor, patient_ids: list[int], what: str) -> list[dict]:
+    """Name, personnummer, phone and address of the organisation's patients `patient_ids`, for a
+    record naming them that the actor may already see (a fitting booking): one audited read.
+    The address is None for a protected identity (skyddade personuppgifter)."""
+    rows = await db.fetch(
+        "SELECT id, given_name, family_name, personal_number, phone, street, postal_code, city, "
+        "protected_identity FROM patient WHERE id = ANY($1::int[]) AND organisation = $2",
+        sorted(set(patient_ids)), actor.organisation,
+    )
+    await record_patient_reads(actor, [r["id"] for r in rows], what)
+    return [
+        {"id": r["id"], "name": f"{r['given_name']} {r['family_name']}", "personal_number": r["personal_number"],
+         "phone": r["phone"] or "",
+         "address": None if r["protected_identity"] else f"{r['street']}, {r['postal_code']} {r['city']}"}
+        for r in rows
+    ]

@@ -3,7 +3,8 @@
 from litestar import Controller, Request, get
 from litestar.response import Template
 
-from backend.auth import STAFF_OVERSIGHT, current_actor, requires
+from backend.accounts.tables import STAFF_OVERSIGHT
+from backend.auth import current_actor, requires
 from backend.reports import service
 from backend.workorders.routes import today
 

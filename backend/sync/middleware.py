@@ -1,10 +1,11 @@
-"""Idempotent writes: a POST with an `Idempotency-Key` header is applied at most once.
+"""Idempotent writes on the web: a POST with an `Idempotency-Key` header is applied at most once.
 
-Wrapped around the routes a technician writes to (the outbox's targets). The request runs
-inside one transaction that also stores the receipt; a repeated key answers with the
-first answer without running anything; the same key with a different body is refused
-(422). Only a successful write (2xx/3xx) or a conflict kept for a person (409) commits;
-any other answer rolls back, so nothing half-done remains and a retry runs afresh.
+Wrapped around the routes a technician writes to (the outbox's targets). It reads the key
+and the body, answers a key seen before with the first answer without running anything (the
+same key with a different body is refused, 422), and hands the route a `Delivery` (scope
+state "runda.delivery"). The route runs its write through `service.apply_or_keep`, which
+applies it or keeps it as a conflict, with the receipt, in one transaction: what is kept is
+decided there, never from the answer's status code. A redirect becomes JSON for the outbox.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import json
 import uuid
 
 from litestar.datastructures import Headers
+from litestar.response import Response
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend import db
 from backend.sync import service
 
 REPLAYED_BODY = (
@@ -23,11 +24,12 @@ REPLAYED_BODY = (
     "<p>Ändringen är redan mottagen. Inget har sparats två gånger.</p></html>"
 ).encode()
 
-KEEP_STATUSES = {409}
+DELIVERY = "runda.delivery"
 
 
-class _Discard(Exception):
-    """Leave the transaction without committing what the request did."""
+def delivery_of(scope: Scope) -> service.Delivery | None:
+    """The keyed write this request carries, if any (set by `idempotent_writes`)."""
+    return scope.get("state", {}).get(DELIVERY)
 
 
 def _error(status: int, text: str) -> list[Message]:
@@ -84,28 +86,15 @@ def idempotent_writes(app: ASGIApp) -> ASGIApp:
         async def capture(message: Message) -> None:
             captured.append(message)
 
-        try:
-            async with db.transaction():
-                await service.lock_key(key)
-                receipt = await service.find_receipt(key)
-                if receipt is not None:
-                    if (receipt.staff_user, receipt.path, receipt.body_hash) != (actor.id, path, digest):
-                        captured = _error(422, "Nyckeln har redan använts för en annan ändring.")
-                    else:
-                        captured = _replayed(receipt)
-                    raise _Discard()
-                await app(scope, replay_receive, capture)
-                status = next(m["status"] for m in captured if m["type"] == "http.response.start")
-                if status >= 400 and status not in KEEP_STATUSES:
-                    raise _Discard()
-                location = next((value.decode() for name, value in
-                                 next(m for m in captured if m["type"] == "http.response.start").get("headers", [])
-                                 if name.lower() == b"location"), None)
-                order = scope.get("path_params", {}).get("order_id")
-                await service.store_receipt(key=key, actor=actor, path=path, digest=digest, status=status,
-                                            location=location, work_order_id=order if isinstance(order, int) else None)
-        except _Discard:
-            pass
+        receipt = await service.find_receipt(key)
+        if receipt is not None:
+            if (receipt.staff_user, receipt.path, receipt.body_hash) != (actor.id, path, digest):
+                captured = _error(422, service.KeyReused().message)
+            else:
+                captured = _replayed(receipt)
+        else:
+            scope.setdefault("state", {})[DELIVERY] = service.Delivery(key=key, path=path, digest=digest)
+            await app(scope, replay_receive, capture)
         if "application/json" in headers.get("accept", ""):
             captured = _as_json(captured)
         await _send_all(send, captured)
@@ -126,6 +115,17 @@ def _as_json(messages: list[Message]) -> list[Message]:
              "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                          (b"cache-control", b"no-store")]},
             {"type": "http.response.body", "body": body}]
+
+
+def replayed(receipt: service.Receipt) -> Response:
+    """The first answer to a key, for a route whose write found the key taken meanwhile."""
+    headers = {"idempotent-replayed": "true", **({"location": receipt.location} if receipt.location else {})}
+    return Response(REPLAYED_BODY, status_code=receipt.status, media_type="text/html", headers=headers)
+
+
+def key_reused() -> Response:
+    body = _error(422, service.KeyReused().message)[1]["body"]
+    return Response(body, status_code=422, media_type="text/html")
 
 
 def _replayed(receipt: service.Receipt) -> list[Message]:

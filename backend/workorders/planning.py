@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, time
 
 from backend import db
+from backend.accounts import service as accounts
 from backend.accounts.service import Actor
+from backend.accounts.tables import Role
 from backend.workorders.service import (
     OPEN_STATUSES,
     NotOpen,
@@ -26,11 +28,8 @@ PLANNABLE = ("new", "planned", "paused", "not_completed")
 
 
 async def technicians(organisation_id: int) -> list[dict]:
-    rows = await db.fetch(
-        "SELECT id, name FROM staff_user WHERE organisation = $1 AND role = 'technician' AND active ORDER BY name",
-        organisation_id,
-    )
-    return [dict(r) for r in rows]
+    return [{"id": s["id"], "name": s["name"]} for s in await accounts.staff(organisation_id)
+            if s["role"] == Role.technician]
 
 
 async def plan_order(actor: Actor, work_order_id: int, version: int, *, technician_id: int, day: date,
@@ -40,11 +39,7 @@ async def plan_order(actor: Actor, work_order_id: int, version: int, *, technici
     if day < today:
         raise WorkOrderError("Dagen har redan varit. Välj idag eller en senare dag.", "day")
     async with db.transaction():
-        name = await db.fetchval(
-            "SELECT name FROM staff_user WHERE id = $1 AND organisation = $2 AND role = 'technician' AND active",
-            technician_id, actor.organisation,
-        )
-        if name is None:
+        if await accounts.staff_role(actor.organisation, technician_id) is not Role.technician:
             raise WorkOrderError("Välj en tekniker.", "technician")
         order = await lock_order(actor, work_order_id)
         await check_version(order, version)
@@ -64,6 +59,7 @@ async def plan_order(actor: Actor, work_order_id: int, version: int, *, technici
             "status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'planned' END, not_completed_reason = NULL",
             technician_id, day, window_start, window_end, position,
         )
+        name = await accounts.staff_name_of(technician_id)
         await record_event(order["id"], actor.id, "planned",
                            f"{name}, {day.isoformat()} {window_start:%H:%M}–{window_end:%H:%M}")
         return new_version

@@ -9,15 +9,17 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from backend.auth import STAFF_OVERSIGHT, current_actor, requires
+from backend.accounts.tables import STAFF_OVERSIGHT
+from backend.auth import current_actor, requires
 from backend.forms import Form, FormError, date_field, fields, integer, text, time_field
 from backend.audit.service import record_patient_reads
-from backend.sync import conflicts
+from backend.visits import conflicts
+from backend.visits import service as visits
+from backend.visits.service import ACTION_LABELS
 from backend.workdays import today
-from backend.workorders import planning, service, visits
+from backend.workorders import planning, service
 from backend.workorders.service import NotOpen, VersionConflict, WorkOrderError, WorkOrderNotFound
 from backend.workorders.tables import WorkOrderStatus, WorkOrderType
-from backend.workorders.visit_actions import ACTION_LABELS
 
 NOTICES = {
     "planerad": "Arbetsordern är planerad.",

@@ -2,11 +2,11 @@
 
 from enum import Enum
 
-from piccolo.columns import BigSerial, Bytea, Date, ForeignKey, Integer, Text, Time, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Date, ForeignKey, Integer, Text, Time, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
-from backend.devices.tables import Article, Device
+from backend.devices.tables import Device
 from backend.organisations.tables import CareUnit, Organisation
 from backend.patients.tables import Patient
 
@@ -21,6 +21,17 @@ class WorkOrderType(str, Enum):
     installation = "installation"  # installation/anpassning
     fitting = "fitting"  # utprovning/konsultation
 
+TYPE_LABELS = {
+    WorkOrderType.repair_hmc: "AU på HMC",
+    WorkOrderType.repair_on_site: "AU hos brukare",
+    WorkOrderType.quick_service: "Snabbservice",
+    WorkOrderType.urgent_repair: "Akut AU",
+    WorkOrderType.technical_review: "Teknisk översyn",
+    WorkOrderType.maintenance: "FU",
+    WorkOrderType.installation: "Installation/anpassning",
+    WorkOrderType.fitting: "Utprovning",
+}
+
 
 class WorkOrderStatus(str, Enum):
     new = "new"  # received, not yet planned
@@ -30,6 +41,16 @@ class WorkOrderStatus(str, Enum):
     not_completed = "not_completed"  # could not complete: back to the coordinator
     completed = "completed"
     cancelled = "cancelled"  # makulerad, always with a reason
+
+STATUS_LABELS = {
+    WorkOrderStatus.new: "Ny",
+    WorkOrderStatus.planned: "Planerad",
+    WorkOrderStatus.in_progress: "Pågår",
+    WorkOrderStatus.paused: "Pausad",
+    WorkOrderStatus.not_completed: "Ej utförd",
+    WorkOrderStatus.completed: "Klar",
+    WorkOrderStatus.cancelled: "Makulerad",
+}
 
 
 class Channel(str, Enum):
@@ -47,12 +68,44 @@ class Outcome(str, Enum):
     replacement_left = "replacement_left"  # ersättningshjälpmedel lämnat
     condemned = "condemned"  # utdömd: the prescriber starts a new assessment
 
+OUTCOME_LABELS = {
+    Outcome.fixed: "Åtgärdat",
+    Outcome.needs_follow_up: "Behöver uppföljning",
+    Outcome.taken_to_workshop: "Taget till verkstaden",
+    Outcome.replacement_left: "Ersättningshjälpmedel lämnat",
+    Outcome.condemned: "Utdömt",
+}
+
 
 class NotCompletedReason(str, Enum):
     not_home = "not_home"
     unreachable = "unreachable"
     declined = "declined"
     other = "other"
+
+NOT_COMPLETED_LABELS = {
+    NotCompletedReason.not_home: "Brukaren var inte hemma",
+    NotCompletedReason.unreachable: "Gick inte att nå brukaren",
+    NotCompletedReason.declined: "Brukaren tackade nej till besöket",
+    NotCompletedReason.other: "Annat skäl",
+}
+
+
+# What happened to an order (work_order_event.kind), as the history shows it.
+EVENT_LABELS = {
+    "created": "Registrerad",
+    "planned": "Planerad",
+    "reordered": "Ny plats i dagens ordning",
+    "started": "Påbörjad",
+    "paused": "Pausad",
+    "completed": "Slutförd",
+    "not_completed": "Kunde inte utföras",
+    "cancelled": "Makulerad",
+    "safety_decision": "Beslut om underkänd säkerhetspunkt",
+    "device_status": "Hjälpmedlets status ändrad",
+    "fu_done": "FU registrerad",
+    "conflict_applied": "Teknikerns sparade ändring tillämpad",
+}
 
 
 class WorkOrder(Table, tablename="work_order"):
@@ -108,43 +161,3 @@ class WorkOrderEvent(Table, tablename="work_order_event"):
     staff_user = ForeignKey(StaffUser, null=True)
     kind = Varchar(length=30)
     detail = Text()
-
-
-class PartUsed(Table, tablename="part_used"):
-    id = BigSerial(primary_key=True)
-    work_order = ForeignKey(WorkOrder)
-    article = ForeignKey(Article)
-    quantity = Integer()
-    added_by = ForeignKey(StaffUser)
-    added_at = Timestamptz()
-
-
-class TimeEntry(Table, tablename="time_entry"):
-    id = BigSerial(primary_key=True)
-    work_order = ForeignKey(WorkOrder)
-    minutes = Integer()
-    added_by = ForeignKey(StaffUser)
-    added_at = Timestamptz()
-
-
-class WorkNote(Table, tablename="work_note"):
-    id = BigSerial(primary_key=True)
-    work_order = ForeignKey(WorkOrder)
-    kind = Varchar(length=20)  # fault_found, action_taken, note
-    text = Text()
-    added_by = ForeignKey(StaffUser)
-    added_at = Timestamptz()
-
-
-class WorkPhoto(Table, tablename="work_photo"):
-    """A photo from the visit, stored in PostgreSQL; shown only to staff who may see the order."""
-
-    id = BigSerial(primary_key=True)
-    work_order = ForeignKey(WorkOrder)
-    content = Bytea()
-    content_type = Varchar(length=20)
-    width = Integer()
-    height = Integer()
-    caption = Text()
-    added_by = ForeignKey(StaffUser)
-    added_at = Timestamptz()

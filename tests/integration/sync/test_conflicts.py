@@ -11,9 +11,10 @@ import pytest
 
 from backend import db
 from backend.maintenance import service as maintenance
-from backend.sync import conflicts
-from backend.sync.conflicts import AlreadyResolved, CannotApply, ConflictError, ConflictNotFound
-from backend.workorders import planning, visits
+from backend.visits import conflicts
+from backend.visits.conflicts import AlreadyResolved, CannotApply, ConflictError, ConflictNotFound
+from backend.visits import service as visits
+from backend.workorders import planning
 from tests.integration.workorders.conftest import CHECKLIST, actor, world  # noqa: F401 (the fixture)
 from tests.support.factories import add_conflict, jpeg_bytes
 

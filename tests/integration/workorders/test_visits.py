@@ -12,7 +12,8 @@ import pytest
 from backend import db
 from backend.maintenance import service as maintenance
 from backend.maintenance.service import Answer, ChecklistError
-from backend.workorders import planning, visits
+from backend.visits import service as visits
+from backend.workorders import planning
 from backend.workorders.service import NotAssigned, NotOpen, VersionConflict, WorkOrderError, create_work_order
 from tests.integration.workorders.conftest import actor
 

@@ -12,12 +12,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from backend.accounts.tables import Role
-from backend.auth import STAFF_OVERSIGHT, current_actor, requires
+from backend.accounts.tables import STAFF_OVERSIGHT
+from backend.auth import current_actor, requires
 from backend.forms import Form, FormError, fields, integer, text
 from backend.maintenance import service as maintenance
-from backend.sync import conflicts
-from backend.sync.conflicts import ConflictError, ConflictNotFound
-from backend.workorders.visit_actions import ACTION_LABELS
+from backend.sync import service as sync
+from backend.visits import conflicts
+from backend.visits.conflicts import ConflictError, ConflictNotFound
+from backend.visits.service import ACTION_LABELS
 
 NOTICES = {
     "tillampad": "Ändringen är tillämpad på arbetsordern.",
@@ -39,7 +41,7 @@ class _ConflictPages(Controller):
         found = (await conflicts.technicians_open_conflicts(actor) if self.side == "technician"
                  else await conflicts.open_conflicts(actor.organisation))
         return Template("sync/conflicts.html", context={
-            "conflicts": found, "side": self.side, "base": self.base, "limit": conflicts.LIST_LIMIT})
+            "conflicts": found, "side": self.side, "base": self.base, "limit": sync.LIST_LIMIT})
 
     @get("/{conflict_id:int}")
     async def conflict(self, request: Request, conflict_id: FromPath[int],

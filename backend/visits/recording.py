@@ -1,4 +1,4 @@
-"""A technician's visit: what is needed at the door, and every action taken there.
+"""Every action a technician takes on a visit.
 
 Changes to the order itself (start, pause, complete, could not complete) name the
 `version` they were based on and are refused with VersionConflict when someone changed
@@ -10,44 +10,31 @@ overwrite each other; it is accepted while the order is open and assigned to the
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, datetime
+
 
 from backend import db
 from backend.accounts.service import Actor
-from backend.accounts.tables import Role
-from backend.audit.service import record_patient_reads
 from backend.devices import service as devices
-from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.maintenance import service as maintenance
 from backend.photos import Photo
 from backend.sync import service as sync
+from backend.visits.page import RECORDING_STATUSES
 from backend.workdays import today
 from backend.workorders.service import (
-    EVENT_LABELS,
     NOT_COMPLETED_LABELS,
     OUTCOME_LABELS,
     REPAIR_TYPES,
-    STATUS_LABELS,
-    TYPE_LABELS,
     NotOpen,
     WorkOrderError,
-    WorkOrderNotFound,
+    WritesMissing,
     apply_change,
     check_version,
     create_work_order,
     lock_order,
     record_event,
-    sla_state,
-    SLA_LABELS,
-    WritesMissing,
 )
-from backend.workorders.tables import NotCompletedReason, Outcome, WorkOrderStatus, WorkOrderType
-
-# While an order is in one of these, its technician records work on it.
-RECORDING_STATUSES = ("planned", "in_progress", "paused")
-NOTE_LABELS = {"fault_found": "Fel", "action_taken": "Åtgärd", "note": "Anteckning"}
+from backend.workorders.tables import NotCompletedReason, Outcome, WorkOrderType
 # The device's status after a completed repair, by outcome (None: unchanged).
 STATUS_AFTER_OUTCOME = {
     Outcome.fixed: "in_use",
@@ -64,159 +51,6 @@ DEVICE_STATUS_WORDS = {"in_use": "i bruk", "out_of_use": "ur bruk", "in_repair":
 class RepairReport:
     fault_found: str
     action_taken: str
-
-
-# --- reading ---------------------------------------------------------------------------
-
-_VISIT_SQL = """
-SELECT w.id, w.number, w.type, w.status, w.channel, w.description, w.assignee, w.planned_date, w.window_start,
-       w.window_end, w.version, w.received_at, w.start_due, w.finish_due, w.started_at, w.completed_at,
-       w.cancelled_at, w.cancel_reason, w.outcome, w.not_completed_reason, w.message_to_orderer, w.follow_up_of,
-       w.patient, w.device, w.updated_at, w.site_contact,
-       d.individnummer, d.serial_number, d.status AS device_status, d.in_service_date, d.expected_end_of_life,
-       d.last_fu_date, d.next_fu_date, a.name AS article_name, a.article_number, a.manufacturer,
-       k.id AS category_id, k.name AS category_name, k.iso_code, k.fu_interval_days,
-       p.given_name, p.family_name, p.street, p.postal_code, p.city, p.phone, p.door_code, p.access_notes,
-       p.protected_identity, o.name AS orderer_name, u.name AS care_unit_name, s.name AS assignee_name,
-       f.number AS follow_up_of_number
-FROM work_order w JOIN device d ON d.id = w.device JOIN article a ON a.id = d.article
-LEFT JOIN device_category k ON k.id = a.category LEFT JOIN patient p ON p.id = w.patient
-LEFT JOIN staff_user o ON o.id = w.orderer LEFT JOIN care_unit u ON u.id = w.care_unit
-LEFT JOIN staff_user s ON s.id = w.assignee LEFT JOIN work_order f ON f.id = w.follow_up_of
-WHERE w.id = $1 AND w.organisation = $2
-"""
-
-# Everything recorded on an order, in one round trip.
-_RECORD_SQL = """
-SELECT
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT pu.id, pu.quantity, pu.added_at, ar.article_number, ar.name, ar.manufacturer, s.name AS who
-      FROM part_used pu JOIN article ar ON ar.id = pu.article JOIN staff_user s ON s.id = pu.added_by
-      WHERE pu.work_order = $1) x) AS parts,
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT t.id, t.minutes, t.added_at, s.name AS who FROM time_entry t JOIN staff_user s ON s.id = t.added_by
-      WHERE t.work_order = $1) x) AS times,
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT n.id, n.kind, n.text, n.added_at, s.name AS who FROM work_note n JOIN staff_user s ON s.id = n.added_by
-      WHERE n.work_order = $1) x) AS notes,
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT ph.id, ph.caption, ph.width, ph.height, ph.added_at, s.name AS who
-      FROM work_photo ph JOIN staff_user s ON s.id = ph.added_by WHERE ph.work_order = $1) x) AS photos,
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT e.id, e.kind, e.detail, e.at, s.name AS who FROM work_order_event e
-      LEFT JOIN staff_user s ON s.id = e.staff_user WHERE e.work_order = $1) x) AS events,
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT c.id, c.item_key, c.answer, c.measurement, c.comment, c.answered_at, s.name AS who
-      FROM (SELECT DISTINCT ON (item_key) * FROM checklist_answer WHERE work_order = $1
-            ORDER BY item_key, id DESC) c
-      JOIN staff_user s ON s.id = c.answered_by) x) AS answers,
-  (SELECT coalesce(json_agg(x ORDER BY x.id), '[]') FROM (
-      SELECT sd.id, sd.item_key, sd.decision, sd.comment, sd.decided_at, s.name AS who,
-             f.number AS follow_up_number
-      FROM (SELECT DISTINCT ON (item_key) * FROM safety_decision WHERE work_order = $1
-            ORDER BY item_key, id DESC) sd
-      JOIN staff_user s ON s.id = sd.decided_by LEFT JOIN work_order f ON f.id = sd.follow_up_order) x) AS decisions
-"""
-
-
-def _times(rows: list[dict], *keys: str) -> list[dict]:
-    for row in rows:
-        for key in keys:
-            if row.get(key):
-                row[key] = datetime.fromisoformat(row[key])
-    return rows
-
-
-_JSON_COLUMNS = {"parts", "times", "notes", "photos", "events", "answers", "decisions", "checklist", "history",
-                 "conflicts"}
-
-
-def _labelled(order: dict, on: date) -> dict:
-    order["type_label"] = TYPE_LABELS[WorkOrderType(order["type"])]
-    order["status_label"] = STATUS_LABELS[WorkOrderStatus(order["status"])]
-    state = sla_state(order["status"], order["start_due"], order["finish_due"], order["started_at"] is not None, on)
-    order["sla"], order["sla_label"] = state, SLA_LABELS[state]
-    order["outcome_label"] = OUTCOME_LABELS[Outcome(order["outcome"])] if order["outcome"] else None
-    order["not_completed_label"] = (NOT_COMPLETED_LABELS[NotCompletedReason(order["not_completed_reason"])]
-                                    if order["not_completed_reason"] else None)
-    order["is_fu"] = order["type"] == WorkOrderType.maintenance
-    order["is_repair"] = order["type"] in REPAIR_TYPES or order["type"] == WorkOrderType.technical_review
-    order["recording"] = order["status"] in RECORDING_STATUSES
-    order["device_status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(order["device_status"])]
-    return order
-
-
-# The whole visit in one round trip: the order, its record, the checklist and the device's history.
-_VISIT_FULL_SQL = (
-    _VISIT_SQL.replace(
-        "\nFROM work_order w JOIN device d",
-        ",\n" + _RECORD_SQL.strip().removeprefix("SELECT") + ",\n"
-        + maintenance.CHECKLIST_JSON_SQL.format(order="w.id", category="a.category") + " AS checklist,\n"
-        + devices.HISTORY_JSON_SQL.format(device="w.device") + " AS history,\n"
-        + sync.OPEN_CONFLICTS_JSON_SQL.format(order="w.id") + " AS conflicts"
-        + "\nFROM work_order w JOIN device d", 1)
-)
-
-
-def _record_from(row) -> dict:
-    record = {key: json.loads(row[key]) for key in ("parts", "times", "notes", "photos", "events", "answers",
-                                                    "decisions")}
-    for key, stamp in (("parts", "added_at"), ("times", "added_at"), ("notes", "added_at"), ("photos", "added_at"),
-                       ("events", "at"), ("answers", "answered_at"), ("decisions", "decided_at")):
-        _times(record[key], stamp)
-    for event in record["events"]:
-        event["label"] = EVENT_LABELS.get(event["kind"], event["kind"])
-    for note in record["notes"]:
-        note["label"] = NOTE_LABELS[note["kind"]]
-    record["minutes"] = sum(t["minutes"] for t in record["times"])
-    return record
-
-
-async def order_page_data(actor: Actor, work_order_id: int) -> dict:
-    """The order, its record, its checklist, the device's history and the order's open conflicts
-    (submissions kept for a person to resolve), in one query. No access check and no audit row:
-    the caller decides who may see what."""
-    row = await db.fetchrow(_VISIT_FULL_SQL, work_order_id, actor.organisation)
-    if row is None:
-        raise WorkOrderNotFound()
-    order = _labelled({k: v for k, v in row.items() if k not in _JSON_COLUMNS}, today())
-    record = _record_from(row)
-    checklist = maintenance.parse_checklist(row["checklist"]) if order["is_fu"] else None
-    state = maintenance.state_from(checklist, record["answers"], record["decisions"]) if checklist else None
-    history = [h for h in devices.parse_history(row["history"]) if h["id"] != order["id"]]
-    conflicts = _times(json.loads(row["conflicts"]), "created_at")
-    return {"order": order, "record": record, "checklist": checklist, "state": state, "history": history,
-            "conflicts": conflicts}
-
-
-async def visit(actor: Actor, work_order_id: int, *, audit_as: str = "visit") -> dict:
-    """The visit page's data in one query (and the audit row), whatever the size of the history,
-    the checklist or the record. A technician sees only orders assigned to them."""
-    data = await order_page_data(actor, work_order_id)
-    order = data["order"]
-    if actor.role is Role.technician:
-        if order["assignee"] != actor.id:
-            raise WorkOrderNotFound()
-        data["conflicts"] = [c for c in data["conflicts"] if c["staff_user"] == actor.id]  # their own
-    if order["patient"]:
-        await record_patient_reads(actor, [order["patient"]], audit_as)
-    return data
-
-
-PATIENT_FIELDS = ("given_name", "family_name", "street", "postal_code", "city", "phone", "door_code", "access_notes",
-                  "site_contact")
-
-
-async def protocol(actor: Actor, work_order_id: int) -> dict:
-    """What was assessed and done on an order, linked from the device's history: the device,
-    the checklist with the questions of its version, decisions, parts, time, notes, events.
-    Nothing about the patient, so any technician or coordinator may read it."""
-    data = await order_page_data(actor, work_order_id)
-    for key in PATIENT_FIELDS:
-        data["order"][key] = None
-    if not (actor.role in (Role.coordinator, Role.admin) or data["order"]["assignee"] == actor.id):
-        data["record"]["photos"] = []
-    return data
 
 
 # --- changing the order ----------------------------------------------------------------
@@ -277,8 +111,7 @@ async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome
     async with db.transaction():
         order = await _change_status(actor, work_order_id, version, RECORDING_STATUSES)
         if expected_writes:
-            arrived = await db.fetchval(
-                "SELECT count(*) FROM write_receipt WHERE work_order = $1 AND staff_user = $2", order["id"], actor.id)
+            arrived = await sync.writes_arrived(order["id"], actor.id)
             if arrived < expected_writes:
                 raise WritesMissing(expected_writes - arrived)
         done_on = today()
@@ -408,10 +241,7 @@ async def add_part(actor: Actor, work_order_id: int, article_reference: str, qua
     number = article_number_of(article_reference)
     async with db.transaction():
         await _recordable(actor, work_order_id, late)
-        article = await db.fetchval(
-            "SELECT id FROM article WHERE organisation = $1 AND article_number = $2 AND category IS NULL",
-            actor.organisation, number,
-        )
+        article = await devices.spare_part_id(actor.organisation, number)
         if article is None:
             raise WorkOrderError("Artikeln finns inte i reservdelslistan. Välj en artikel ur listan.", "article")
         await db.execute(
@@ -460,14 +290,12 @@ async def add_photo(actor: Actor, work_order_id: int, photo: Photo, caption: str
         )
 
 
-async def photo(actor: Actor, photo_id: int) -> tuple[bytes, str]:
-    """A photo's bytes, for the order's technician and the organisation's coordinators and admins."""
-    row = await db.fetchrow(
-        "SELECT ph.content, ph.content_type, w.assignee FROM work_photo ph JOIN work_order w ON w.id = ph.work_order "
-        "WHERE ph.id = $1 AND w.organisation = $2",
-        photo_id, actor.organisation,
+async def attach_report_photo(work_order_id: int, actor_id: int, *, content: bytes, content_type: str,
+                              width: int, height: int, caption: str) -> None:
+    """The reporter's photo goes with the order, so the technician sees it with the visit's own."""
+    await db.execute(
+        "INSERT INTO work_photo (work_order, content, content_type, width, height, caption, added_by) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        work_order_id, content, content_type, width, height, caption, actor_id,
     )
-    if row is None or not (actor.role in (Role.coordinator, Role.admin)
-                           or (actor.role is Role.technician and row["assignee"] == actor.id)):
-        raise WorkOrderNotFound()
-    return row["content"], row["content_type"]
+

@@ -1,7 +1,7 @@
 """Resolving conflicts: a technician's submission that met a changed order, kept in full, is
 applied to the order as it is now or dismissed, by a coordinator or by the technician.
 
-Apply re-runs the visit action the submission was posted to (backend/workorders/visit_actions.py)
+Apply re-runs the visit action the submission was posted to (backend/visits/actions.py)
 with the fields kept, against the order's current version, as the technician who did the work:
 the rows it writes are theirs, the order's event and the conflict say who applied it. Records
 of work (checklist answers, safety decisions, parts, time, report, notes, photos) may be applied
@@ -18,18 +18,19 @@ resolution is refused with who resolved it and when.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from backend import db
-from backend.accounts.service import Actor
+from backend.accounts.service import Actor, staff_name_of
 from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
+from backend.errors import DomainError
 from backend.forms import FormError
 from backend.maintenance.service import ChecklistError
 from backend.photos import Photo, PhotoRejected, clean_photo
 from backend.workdays import STOCKHOLM
-from backend.workorders import visits
+from backend.sync import service as sync
+from backend.visits import page, recording
 from backend.workorders.service import (
     STATUS_LABELS,
     NotAssigned,
@@ -39,21 +40,15 @@ from backend.workorders.service import (
     record_event,
 )
 from backend.workorders.tables import WorkOrderStatus
-from backend.workorders.visit_actions import VisitAction, action_for_path, kept_fields
+from backend.visits.actions import VisitAction, action_for_path, kept_fields
 
-LIST_LIMIT = 200
 RESOLUTION_LABELS = {"applied": "Tillämpad", "dismissed": "Avfärdad"}
 
 
-class ConflictError(Exception):
-    """A resolution was refused; `message` is Swedish, for the person resolving."""
+class ConflictError(DomainError):
+    """A resolution was refused."""
 
     status = 400
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class ConflictNotFound(ConflictError):
@@ -96,46 +91,27 @@ def _label(path: str) -> str:
 
 # --- lists -------------------------------------------------------------------------------
 
-_LIST_SQL = """
-SELECT c.id, c.path, c.message, c.created_at, c.work_order, c.staff_user, w.number, w.status,
-       s.name AS technician_name
-FROM sync_conflict c JOIN work_order w ON w.id = c.work_order JOIN staff_user s ON s.id = c.staff_user
-WHERE c.organisation = $1 AND c.resolved_at IS NULL AND ($2::int IS NULL OR c.staff_user = $2)
-ORDER BY c.created_at DESC, c.id DESC
-LIMIT $3
-"""
 
-
-def _listed(rows) -> list[dict]:
-    return [{**dict(r), "label": _label(r["path"]), "reason": _reason(r["message"]),
+def _listed(rows: list[dict]) -> list[dict]:
+    return [{**r, "label": _label(r["path"]), "reason": _reason(r["message"]),
              "status_label": STATUS_LABELS[WorkOrderStatus(r["status"])]} for r in rows]
 
 
 async def open_conflicts(organisation_id: int) -> list[dict]:
     """The organisation's open conflicts, newest first, for the coordinator (no patient data)."""
-    return _listed(await db.fetch(_LIST_SQL, organisation_id, None, LIST_LIMIT))
+    return _listed(await sync.list_open_conflicts(organisation_id))
 
 
 async def technicians_open_conflicts(actor: Actor) -> list[dict]:
     """The technician's own open conflicts on every order, newest first."""
-    return _listed(await db.fetch(_LIST_SQL, actor.organisation, actor.id, LIST_LIMIT))
+    return _listed(await sync.list_open_conflicts(actor.organisation, actor.id))
 
 
 async def count_open(organisation_id: int) -> int:
-    return await db.fetchval(
-        "SELECT count(*) FROM sync_conflict WHERE organisation = $1 AND resolved_at IS NULL", organisation_id)
+    return await sync.count_open_conflicts(organisation_id)
 
 
 # --- one conflict ------------------------------------------------------------------------
-
-# `{photo}`: whether there is one for a page, the bytes themselves for applying.
-_CONFLICT_SQL = """
-SELECT c.id, c.staff_user, c.work_order, c.path, c.fields, {photo}, c.message,
-       c.base_version, c.created_at, c.resolved_at, c.resolution, c.resolution_note,
-       s.name AS technician_name, r.name AS resolved_by_name
-FROM sync_conflict c JOIN staff_user s ON s.id = c.staff_user LEFT JOIN staff_user r ON r.id = c.resolved_by
-WHERE c.id = $1 AND c.organisation = $2
-"""
 
 
 def _may_see(actor: Actor, staff_user: int) -> bool:
@@ -144,11 +120,9 @@ def _may_see(actor: Actor, staff_user: int) -> bool:
                                                             and staff_user == actor.id)
 
 
-def _visible(actor: Actor, row) -> dict:
-    if row is None or not _may_see(actor, row["staff_user"]):
+def _visible(actor: Actor, conflict: dict | None) -> dict:
+    if conflict is None or not _may_see(actor, conflict["staff_user"]):
         raise ConflictNotFound()
-    conflict = dict(row)
-    conflict["fields"] = json.loads(conflict["fields"]) if isinstance(conflict["fields"], str) else conflict["fields"]
     conflict["label"] = _label(conflict["path"])
     conflict["reason"] = _reason(conflict["message"])
     conflict["action"] = action_for_path(conflict["path"])
@@ -167,7 +141,7 @@ def why_not_applicable(actor: Actor, conflict: dict, order: dict, assignee_name:
         if order["assignee"] != actor.id:
             return ("Arbetsordern är inte längre tilldelad dig, så du kan inte tillämpa ändringen själv. "
                     "Samordnaren kan tillämpa den, eller så släpper du den.")
-        if order["status"] not in visits.RECORDING_STATUSES:
+        if order["status"] not in recording.RECORDING_STATUSES:
             return (f"Arbetsordern har status ”{status}” och kan inte ändras av dig längre. "
                     "Samordnaren kan tillämpa ändringen, eller så släpper du den.")
         return None
@@ -176,7 +150,7 @@ def why_not_applicable(actor: Actor, conflict: dict, order: dict, assignee_name:
         return (f"{action.label} går inte att tillämpa: arbetsordern är nu {now}, och en ändring av "
                 f"besökets status gäller bara den tekniker som har besöket. Avfärda ändringen, eller planera "
                 f"om arbetsordern till {conflict['technician_name']} först.")
-    if action.changes_order and order["status"] not in visits.RECORDING_STATUSES:
+    if action.changes_order and order["status"] not in recording.RECORDING_STATUSES:
         return f"{action.label} går inte att tillämpa: arbetsordern har nu status ”{status}”."
     return None
 
@@ -186,9 +160,8 @@ async def conflict_page(actor: Actor, conflict_id: int) -> dict:
     name the technician knows it), the order's status, assignee, day, version, last change and
     its record. The patient's name shows to coordinators and admins and to the technician while
     the order is theirs, and then the read is audit-logged."""
-    conflict = _visible(actor, await db.fetchrow(_CONFLICT_SQL.format(photo="c.photo IS NOT NULL AS has_photo"),
-                                                 conflict_id, actor.organisation))
-    data = await visits.order_page_data(actor, conflict["work_order"])
+    conflict = _visible(actor, await sync.find_conflict(actor.organisation, conflict_id))
+    data = await page.order_page_data(actor, conflict["work_order"])
     order = data["order"]
     slug = conflict["action"].slug if conflict["action"] else ""
     conflict["kept"] = kept_fields(slug, conflict["fields"], data["checklist"])
@@ -197,7 +170,7 @@ async def conflict_page(actor: Actor, conflict_id: int) -> dict:
     involved = actor.role is not Role.technician or order["assignee"] == actor.id
     if not involved:
         # Reassigned since: the technician sees what became of their work, not the patient or photos.
-        for key in (*visits.PATIENT_FIELDS, "patient"):
+        for key in (*page.PATIENT_FIELDS, "patient"):
             order[key] = None
         data["record"]["photos"] = []
     elif order["patient"]:
@@ -211,12 +184,11 @@ async def conflict_page(actor: Actor, conflict_id: int) -> dict:
 async def kept_photo(actor: Actor, conflict_id: int) -> Photo:
     """The kept photo, for coordinators, admins and the technician who took it. Cleaned as a
     stored photo is (re-encoded, no EXIF position), so the kept bytes themselves never leave."""
-    row = await db.fetchrow("SELECT staff_user, photo FROM sync_conflict WHERE id = $1 AND organisation = $2",
-                            conflict_id, actor.organisation)
-    if row is None or row["photo"] is None or not _may_see(actor, row["staff_user"]):
+    kept = await sync.kept_photo(actor.organisation, conflict_id)
+    if kept is None or not _may_see(actor, kept[0]):
         raise ConflictNotFound()
     try:
-        return clean_photo(bytes(row["photo"]))
+        return clean_photo(kept[1])
     except PhotoRejected:
         raise ConflictNotFound() from None
 
@@ -226,9 +198,7 @@ async def kept_photo(actor: Actor, conflict_id: int) -> Photo:
 
 async def _locked(actor: Actor, conflict_id: int) -> dict:
     """The conflict row-locked for this transaction, with its photo; refused once resolved."""
-    row = await db.fetchrow(_CONFLICT_SQL.format(photo="c.photo") + " FOR UPDATE OF c", conflict_id,
-                            actor.organisation)
-    conflict = _visible(actor, row)
+    conflict = _visible(actor, await sync.find_conflict(actor.organisation, conflict_id, with_photo=True, lock=True))
     if conflict["resolved_at"] is not None:
         raise AlreadyResolved(
             f"Konflikten är redan löst: {conflict['resolution_label'].lower()} av {conflict['resolved_by_name']} "
@@ -237,11 +207,7 @@ async def _locked(actor: Actor, conflict_id: int) -> dict:
 
 
 async def _resolve(conflict: dict, actor: Actor, resolution: str, note: str) -> None:
-    await db.execute(
-        "UPDATE sync_conflict SET resolved_at = now(), resolved_by = $2, resolution = $3, resolution_note = $4 "
-        "WHERE id = $1",
-        conflict["id"], actor.id, resolution, note,
-    )
+    await sync.mark_resolved(conflict["id"], actor, resolution, note)
 
 
 async def apply_conflict(actor: Actor, conflict_id: int, *, seen_version: int, note: str = "") -> int | None:
@@ -257,7 +223,7 @@ async def apply_conflict(actor: Actor, conflict_id: int, *, seen_version: int, n
         if order["version"] != seen_version:
             raise CannotApply("Arbetsordern har ändrats igen sedan du öppnade sidan. Se hur den ser ut nu och "
                               "välj igen.")
-        assignee_name = await db.fetchval("SELECT name FROM staff_user WHERE id = $1", order["assignee"])
+        assignee_name = await staff_name_of(order["assignee"])
         blocked = why_not_applicable(actor, conflict, order, assignee_name)
         if blocked:
             raise CannotApply(blocked)

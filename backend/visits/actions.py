@@ -1,7 +1,7 @@
 """The technician's actions on a visit, each run from the form fields it was submitted with.
 
 One table (the last segment of `/besok/<order id>/<slug>` → action) serves both the visit
-routes and applying a submission that was kept as a conflict (backend/sync/conflicts.py),
+routes and applying a submission that was kept as a conflict (backend/visits/conflicts.py),
 so a late write meets exactly the rules a live one does.
 """
 
@@ -15,7 +15,8 @@ from backend.forms import FormError, FormErrors, decimal, integer, text
 from backend.maintenance import service as maintenance
 from backend.maintenance.service import Answer, ChecklistError
 from backend.photos import PhotoRejected, clean_photo
-from backend.workorders import service, visits
+from backend.visits import recording as visits
+from backend.workorders import service
 from backend.workorders.service import WorkOrderError
 
 

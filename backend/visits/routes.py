@@ -18,18 +18,19 @@ from litestar.response import Redirect, Response, Template
 from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
 from backend.auth import current_actor, requires
-from backend.forms import Form, FormError, MultipartForm, fields, text
 from backend.devices import service as devices
+from backend.errors import DomainError
+from backend.forms import Form, FormError, MultipartForm, fields, text
 from backend.maintenance import service as maintenance
-from backend.maintenance.service import ChecklistError
 from backend.photos import MAX_UPLOAD_BYTES
 from backend.sync import service as sync
-from backend.sync.middleware import idempotent_writes
+from backend.sync.middleware import delivery_of, idempotent_writes, key_reused, replayed
+from backend.visits import service as visits
+from backend.visits.service import ACTION_LABELS, ACTIONS, kept_fields, version_or_none
 from backend.web import BadInput, error_page
 from backend.workdays import today
-from backend.workorders import service, visits
-from backend.workorders.service import NotAssigned, VersionConflict, WorkOrderError, WorkOrderNotFound
-from backend.workorders.visit_actions import ACTION_LABELS, ACTIONS, kept_fields, version_or_none
+from backend.workorders import service
+from backend.workorders.service import NotAssigned, OrderMovedOn, WorkOrderNotFound
 
 NOTICES = {
     "startad": "Besöket är påbörjat.",
@@ -84,7 +85,7 @@ class DayController(Controller):
         """The pages today's visits need offline, for the phone to fetch and keep until the day is over."""
         actor = current_actor(request)
         day = today()
-        urls = await service.day_ahead(actor.id, actor.organisation, day)
+        urls = await visits.day_ahead(actor.id, actor.organisation, day)
         return Response({"day": day.isoformat(), "urls": urls}, headers={"cache-control": "no-store"})
 
 
@@ -112,38 +113,51 @@ class VisitController(Controller):
 
     async def _run(self, request: Request, order_id: int, slug: str, form: dict,
                    photo: bytes | None = None) -> Response:
-        """Run the visit action `slug`; on a refusal re-render the visit with the message and the
-        input kept.
-
-        A refused write from the outbox (it carries an Idempotency-Key) is also kept on the
-        server in full, as a conflict for a person to resolve."""
+        """Run the visit action `slug` through sync.apply_or_keep (a write from the outbox is
+        applied at most once, or kept in full as a conflict when the order had moved on); on a
+        refusal re-render the visit with the message and the input kept."""
         action = ACTIONS[slug]
         failed = action.anchor_for(form)
+        actor = current_actor(request)
+        new_version: list[int | None] = [None]
+
+        async def apply() -> str:
+            new_version[0] = await action.run(actor, order_id, form, photo)
+            # A change to the order says its new version, so the outbox can base the phone's next
+            # change on it (its own change, not someone else's).
+            version = f"&v={new_version[0]}" if isinstance(new_version[0], int) else ""
+            return f"/besok/{order_id}?klart={action.notice}{version}#{failed}"
+
+        delivery = delivery_of(request.scope)
         try:
-            new_version = await action.run(current_actor(request), order_id, form, photo)
+            outcome = await sync.apply_or_keep(actor, delivery, work_order_id=order_id, fields=form, photo=photo,
+                                               base_version=version_or_none(form), apply=apply)
         except WorkOrderNotFound:
             raise NotFoundException() from None
-        except (NotAssigned, VersionConflict, service.NotOpen, service.WritesMissing) as exc:
-            key = request.headers.get("idempotency-key")
-            if key:
-                await sync.record_conflict(actor=current_actor(request), work_order_id=order_id, key=key,
-                                           path=request.url.path, fields=form, message=exc.message,
-                                           base_version=version_or_none(form), photo=photo)
-            if isinstance(exc, NotAssigned):
-                return Template("workorders/refused.html", context={
-                    "message": exc.message, "kept": kept_fields(slug, form), "kept_as_conflict": bool(key)},
-                    status_code=409 if key else 403)
+        except sync.KeyReused:
+            return key_reused()
+        except NotAssigned as exc:
+            return self._refused(slug, form, exc, kept=False)
+        except OrderMovedOn as exc:
             return await self._page(request, order_id, error=FormError(exc.message), form=form, failed=failed,
                                     status=409)
-        except (WorkOrderError, ChecklistError) as exc:
-            return await self._page(request, order_id, error=FormError(exc.message, exc.field), form=form,
-                                    failed=failed, status=400)
-        except FormError as exc:
+        except DomainError as exc:
             return await self._page(request, order_id, error=exc, form=form, failed=failed, status=400)
-        # A change to the order says its new version, so the outbox can base the phone's next
-        # change on it (its own change, not someone else's).
-        version = f"&v={new_version}" if isinstance(new_version, int) else ""
-        return Redirect(f"/besok/{order_id}?klart={action.notice}{version}#{failed}", status_code=303)
+        if isinstance(outcome, sync.Replayed):
+            return replayed(outcome.receipt)
+        if isinstance(outcome, sync.Kept):
+            if isinstance(outcome.reason, NotAssigned):
+                return self._refused(slug, form, outcome.reason, kept=True)
+            return await self._page(request, order_id, error=FormError(outcome.reason.message), form=form,
+                                    failed=failed, status=409)
+        return Redirect(outcome.location, status_code=303)
+
+    @staticmethod
+    def _refused(slug: str, form: dict, exc: NotAssigned, *, kept: bool) -> Template:
+        """The visit is no longer theirs: no visit page to show, only what was sent (and kept)."""
+        return Template("workorders/refused.html", context={
+            "message": exc.message, "kept": kept_fields(slug, form), "kept_as_conflict": kept},
+            status_code=409 if kept else 403)
 
     @get("/reservdelar")
     async def spare_parts(self, request: Request) -> Template:
