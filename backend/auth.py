@@ -3,13 +3,17 @@
 Every route handler declares who may use it: `guards=[requires(...)]`, or
 `opt={"public": True}` for the few pages anyone may open. A test fails when a
 route declares neither.
+
+A base module, below every domain: who the signed-in person is comes from a loader that
+app.py hands to actor_middleware (accounts' load_actor), and a role is compared as the
+string it is.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
-from typing import Any
+from typing import Any, Awaitable, Callable, Protocol
 
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -20,13 +24,26 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 
-from backend.accounts.service import Actor, load_actor
-from backend.accounts.tables import Role
 from backend.settings import Settings
 
 SESSION_COOKIE = "runda_session"
 CSRF_COOKIE = "runda_csrf"
 CSRF_HEADER = "x-csrftoken"
+
+
+class SignedIn(Protocol):
+    """What this module needs of the signed-in person; accounts' Actor is one."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...  # a Role, which is a str
+
+
+# load_actor(staff_user_id, signed_in_at, *, absolute_hours): the person, or None when the
+# session no longer holds.
+ActorLoader = Callable[..., Awaitable[SignedIn | None]]
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -97,13 +114,13 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
-def sign_in(connection: ASGIConnection, actor: Actor) -> None:
+def sign_in(connection: ASGIConnection, actor: SignedIn) -> None:
     """Start a fresh session for `actor` (a new session id, not the anonymous one)."""
     connection.set_session({"uid": actor.id, "at": time.time(), "_rotate": True})
 
 
-def actor_middleware(settings: Settings):
-    """Put the signed-in person (or None) in scope["user"] for every request."""
+def actor_middleware(settings: Settings, load_actor: ActorLoader):
+    """Put the signed-in person (or None) in scope["user"] for every request, as `load_actor` finds them."""
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -124,14 +141,15 @@ def actor_middleware(settings: Settings):
     return factory
 
 
-def current_actor(connection: ASGIConnection) -> Actor:
+def current_actor(connection: ASGIConnection) -> Any:
+    """The signed-in person the loader gave (an accounts Actor); 401 when nobody is signed in."""
     actor = connection.scope.get("user")
     if actor is None:
         raise NotAuthorizedException()
     return actor
 
 
-def requires(*roles: Role):
+def requires(*roles: str):
     """Guard: a signed-in person, with one of `roles` when any are given."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -144,7 +162,6 @@ def requires(*roles: Role):
 
 
 signed_in = requires()
-STAFF_OVERSIGHT = (Role.coordinator, Role.admin)
 
 
 def is_loopback(host: str | None) -> bool:

@@ -213,7 +213,9 @@ def cmd_invite(args: argparse.Namespace) -> None:
 
 
 async def _organisation(slug: str | None) -> int:
-    rows = await db.fetch("SELECT id, slug FROM organisation ORDER BY id")
+    from backend.organisations.service import organisation_slugs
+
+    rows = await organisation_slugs()
     if slug:
         rows = [r for r in rows if r["slug"] == slug]
     if not rows:
@@ -227,16 +229,10 @@ def _print_sign_in(url: str, settings: Settings) -> None:
     """One invitation link per role, for the demo region's first person in each."""
 
     async def work() -> list[tuple[str, str, str]]:
-        from backend.accounts.service import create_invitation
+        from backend.accounts.service import create_invitation, first_active_staff_by_role
 
-        rows = await db.fetch(
-            """
-            SELECT DISTINCT ON (role) id, organisation, name, role FROM staff_user
-            WHERE active ORDER BY role, id
-            """
-        )
         links = []
-        for row in rows:
+        for row in await first_active_staff_by_role():
             token, _ = await create_invitation(
                 organisation_id=row["organisation"], name=row["name"], role=row["role"], staff_user_id=row["id"]
             )

@@ -12,8 +12,8 @@ from litestar.response import Redirect, Response, Template
 
 from backend.accounts import service
 from backend.accounts.service import AccountError, Actor, InvitationUnusable, SignInRefused
-from backend.accounts.tables import ROLE_LABELS, Role
-from backend.auth import STAFF_OVERSIGHT, current_actor, is_loopback, requires, sign_in, signed_in
+from backend.accounts.tables import ROLE_LABELS, STAFF_OVERSIGHT, Role
+from backend.auth import current_actor, is_loopback, requires, sign_in, signed_in
 from backend.organisations import service as organisations
 from backend.settings import Settings
 
@@ -25,12 +25,6 @@ START_PAGES = {
     Role.coordinator: "/arbetsordrar",
     Role.admin: "/admin/inbjudningar",
     Role.consultant: "/utprovningar",
-}
-
-# Roles a coordinator may invite; only an admin invites admins and coordinators.
-INVITABLE = {
-    Role.admin: list(Role),
-    Role.coordinator: [Role.technician, Role.consultant, Role.prescriber],
 }
 
 
@@ -203,11 +197,7 @@ class AccountController(Controller):
 
     @post("/ny-enhet")
     async def invite_own_device(self, request: Request) -> Template:
-        actor = current_actor(request)
-        token, _ = await service.create_invitation(
-            organisation_id=actor.organisation, name=actor.name, role=actor.role.value,
-            staff_user_id=actor.id, created_by=actor.id, hours=1,
-        )
+        token, _ = await service.invite_own_device(current_actor(request))
         link = f"{settings_of(request).public_origin}/inbjudan/{token}"
         return await self._page(request, link=link)
 
@@ -224,7 +214,7 @@ class InvitationAdminController(Controller):
             context={
                 "actor": actor,
                 "invitations": await service.list_invitations(actor.organisation),
-                "roles": [(r.value, ROLE_LABELS[r]) for r in INVITABLE[actor.role]],
+                "roles": [(r.value, ROLE_LABELS[r]) for r in service.invitable_roles(actor.role)],
                 "care_units": await organisations.care_units(actor.organisation),
                 "staff": await service.staff(actor.organisation),
                 "form": form or {},
@@ -244,17 +234,10 @@ class InvitationAdminController(Controller):
         form = {k: str(v) for k, v in data.items() if k != "_csrf_token"}
         try:
             staff_user_id = _optional_int(form.get("staff_user"), "staff_user")
-            role = form.get("role", "")
-            if staff_user_id is None and role not in {r.value for r in INVITABLE[actor.role]}:
-                raise AccountError("Välj en roll.", field="role")
-            if staff_user_id is not None:
-                target_role = await service.staff_role(actor.organisation, staff_user_id)
-                if target_role is None or target_role not in INVITABLE[actor.role]:
-                    raise AccountError("Du kan inte bjuda in den personen.", field="staff_user")
             token, _ = await service.create_invitation(
-                organisation_id=actor.organisation, name=form.get("name", ""), role=role,
+                organisation_id=actor.organisation, name=form.get("name", ""), role=form.get("role", ""),
                 care_unit_id=_optional_int(form.get("care_unit"), "care_unit"),
-                staff_user_id=staff_user_id, created_by=actor.id,
+                staff_user_id=staff_user_id, invited_by=actor,
             )
         except AccountError as exc:
             return await self._page(request, form=form, error=exc, status=400)

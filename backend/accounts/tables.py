@@ -25,6 +25,9 @@ ROLE_LABELS = {
     Role.admin: "Administratör",
 }
 
+# Who oversees the staff's work: lists, triage, conflicts, reports, invitations.
+STAFF_OVERSIGHT = (Role.coordinator, Role.admin)
+
 
 class StaffUser(Table, tablename="staff_user"):
     organisation = ForeignKey(Organisation)
