@@ -1,7 +1,7 @@
 """Static material for the demo region: Swedish names, streets, towns and Västmanland's units.
 
-Everything here is plain data; `backend.demo.service` draws from it with a seeded
-random generator. Weights are rough relative frequencies, not statistics.
+Everything here is plain data; the demo builders (`backend.demo.*`) draw from it with a
+seeded random generator. Weights are rough relative frequencies, not statistics.
 """
 
 from __future__ import annotations

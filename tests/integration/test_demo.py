@@ -8,12 +8,12 @@ import pytest
 
 from backend import db
 from backend.demo import service
+from backend.demo.common import personnummer_is_valid
 from backend.demo.service import (
     DemoAlreadyLoaded,
     database_is_empty,
     delete_organisation,
     load_demo,
-    personnummer_is_valid,
 )
 
 TODAY = date(2026, 3, 2)  # a Monday

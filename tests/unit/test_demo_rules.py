@@ -8,13 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from backend import workdays
-from backend.demo.service import (
-    WorkCalendar,
-    build_region,
-    luhn_digit,
-    personnummer,
-    personnummer_is_valid,
-)
+from backend.demo.common import WorkCalendar, luhn_digit, personnummer, personnummer_is_valid
+from backend.demo.service import build_region
 
 TODAY = date(2026, 3, 2)
 
