@@ -1,4 +1,4 @@
-"""Consultants' availability and the search for free fitting slots.
+"""Consultants' availability: product areas, resources, weekly templates and absences.
 
 Templates are weekly windows in Europe/Stockholm local time. Each day's window is
 turned into UTC instants through zoneinfo, so 09:00 stays 09:00 on both sides of a
@@ -6,34 +6,31 @@ daylight-saving switch, and slot lengths are added in real time, so a 90-minute 
 lasts 90 real minutes even on the night the clocks change.
 
 Slots lie within the window; consecutive slots are `buffer_after + buffer_before`
-apart. A slot is free when the consultant's time around it, buffers included
-(the "blocked" range), overlaps no booking, no exception, and no hold on any of the
-template's required resources. The database enforces the same rule with exclusion
-constraints, so what `find_slots` offers is exactly what `book_fitting` accepts.
+apart (`template_slots`). Which of them are free is the slot search's (slots.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import holidays
 
 from backend import db
+from backend.accounts import service as accounts
+from backend.accounts.tables import Role
+from backend.fittings.errors import InvalidInput, NotAllowed, NotFound
 from backend.fittings.tables import Place, ResourceKind
-from backend.workdays import working_days_between
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 UTC = timezone.utc
 
-DEFAULT_MIN_NOTICE_HOURS = 24
-DEFAULT_HORIZON_DAYS = 90
-DEFAULT_SLOT_LIMIT = 10
 SLOT_MINUTES = (60, 90, 120)
+MAX_BUFFER_MINUTES = 240
 
 PLACE_LABELS = {Place.hmc: "HMC:s utprovningsrum", Place.home: "Hembesök"}
 RESOURCE_KIND_LABELS = {ResourceKind.room: "Utprovningsrum", ResourceKind.demo_device: "Demohjälpmedel"}
@@ -48,50 +45,9 @@ DEFAULT_PRODUCT_AREAS = (
 )
 
 
-# Domain errors: each carries a Swedish message the route layer can show as it is.
-
-
-class FittingError(Exception):
-    """A fitting rule said no; `message` is Swedish and fit for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotAllowed(FittingError):
-    """The person may not do this (wrong role, another unit's patient, another's booking)."""
-
-
-class NotFound(FittingError):
-    pass
-
-
-class InvalidInput(FittingError):
-    """A template, exception or referral is incomplete or contradictory."""
-
-
-class OutsideBookingWindow(FittingError):
-    """The time is sooner than the minimum notice, or beyond the booking horizon."""
-
-
-class SlotNotOffered(FittingError):
-    """The consultant does not offer that time (no template, a holiday, an exception)."""
-
-
-class SlotTaken(FittingError):
-    """Someone else got the time first; `alternatives` are fresh free slots."""
-
-    def __init__(self, alternatives: Sequence["FittingSlot"] = (), message: str = "Tiden hann bokas av någon annan") -> None:
-        super().__init__(message)
-        self.alternatives = list(alternatives)
-
-
-class TryAgain(FittingError):
-    """PostgreSQL kept breaking deadlocks between simultaneous bookings; nothing was saved."""
-
-    def __init__(self) -> None:
-        super().__init__("Många bokar samma tid just nu och ingenting sparades. Försök igen.")
+def place_labels() -> dict[str, str]:
+    """The places by their form value, with their Swedish names."""
+    return {place.value: label for place, label in PLACE_LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -120,31 +76,21 @@ class Template:
 
 
 @dataclass(frozen=True)
-class FittingSlot:
+class ExceptionInfo:
+    id: int
     consultant_id: int
-    consultant_name: str
-    place: str
-    product_area_id: int
-    starts_at: datetime  # UTC
-    ends_at: datetime  # UTC
-    template_id: int
-    resource_ids: tuple[int, ...] = ()
-    working_days_since_referral: int | None = None
-    # The consultant's time taken, buffers included (not shown; used for the checks).
-    blocked_from: datetime = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
-    blocked_until: datetime = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
 
     @property
-    def local_start(self) -> datetime:
-        return self.starts_at.astimezone(STOCKHOLM)
+    def first_day(self) -> date:
+        return local_date(self.starts_at)
 
     @property
-    def local_end(self) -> datetime:
-        return self.ends_at.astimezone(STOCKHOLM)
-
-    @property
-    def minutes(self) -> int:
-        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+    def last_day(self) -> date:
+        """The last Stockholm day it covers (the end is exclusive)."""
+        return local_date(self.ends_at - timedelta(microseconds=1))
 
 
 # --- pure rules -------------------------------------------------------------------
@@ -200,13 +146,6 @@ def template_slots(template: Template, day: date, product_area_id: int) -> list[
     return slots
 
 
-def _overlaps(ranges: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
-    return any(r_start < end and start < r_end for r_start, r_end in ranges)
-
-
-# --- slot search --------------------------------------------------------------------
-
-
 def template_from_row(row: asyncpg.Record) -> Template:
     return Template(
         id=row["id"],
@@ -226,205 +165,192 @@ def template_from_row(row: asyncpg.Record) -> Template:
     )
 
 
-@dataclass
-class _Busy:
-    """Everything that can take a slot away, loaded once per search."""
-
-    bookings: dict[int, list[tuple[datetime, datetime]]]  # consultant -> blocked ranges
-    exceptions: dict[int, list[tuple[datetime, datetime]]]  # consultant -> ranges
-    holds: dict[int, list[tuple[datetime, datetime]]]  # resource -> held ranges
-    inactive_resources: set[int]
-
-    def slot_state(self, consultant_id: int, resource_ids: Iterable[int], start: datetime, end: datetime) -> str:
-        """'free', 'away' (exception or resource withdrawn) or 'taken'."""
-        if _overlaps(self.exceptions.get(consultant_id, ()), start, end):
-            return "away"
-        if any(r in self.inactive_resources for r in resource_ids):
-            return "away"
-        if _overlaps(self.bookings.get(consultant_id, ()), start, end):
-            return "taken"
-        if any(_overlaps(self.holds.get(r, ()), start, end) for r in resource_ids):
-            return "taken"
-        return "free"
+# --- product areas, resources, consultants ------------------------------------------
 
 
-async def _load_templates(
-    conn: asyncpg.Connection, organisation_id: int, product_area_id: int, place: str,
-    first_day: date, last_day: date, consultant_id: int | None,
-) -> list[tuple[Template, str]]:
-    rows = await conn.fetch(
-        """
-        SELECT t.*, s.name AS consultant_name
-          FROM availability_template t
-          JOIN staff_user s ON s.id = t.consultant
-         WHERE t.organisation = $1 AND $2 = ANY(t.product_areas) AND t.place = $3
-           AND t.valid_from <= $5 AND (t.valid_to IS NULL OR t.valid_to >= $4)
-           AND s.active AND s.role = 'consultant'
-           AND ($6::int IS NULL OR t.consultant = $6)
-        """,
-        organisation_id, product_area_id, place, first_day, last_day, consultant_id,
+async def ensure_default_product_areas(organisation_id: int) -> list[ProductAreaInfo]:
+    """Create the standard product areas for an organisation (idempotent)."""
+    for code, name in DEFAULT_PRODUCT_AREAS:
+        await db.execute(
+            "INSERT INTO product_area (organisation, code, name) VALUES ($1, $2, $3) "
+            "ON CONFLICT (organisation, code) DO NOTHING",
+            organisation_id, code, name,
+        )
+    return await list_product_areas(organisation_id)
+
+
+async def list_product_areas(organisation_id: int) -> list[ProductAreaInfo]:
+    rows = await db.fetch(
+        "SELECT id, code, name FROM product_area WHERE organisation = $1 AND active ORDER BY name",
+        organisation_id,
     )
-    return [(template_from_row(r), r["consultant_name"]) for r in rows]
+    return [ProductAreaInfo(id=r["id"], code=r["code"], name=r["name"]) for r in rows]
 
 
-async def _load_busy(
-    conn: asyncpg.Connection, consultant_ids: list[int], resource_ids: list[int],
-    start: datetime, end: datetime, exclude_booking: int | None,
-) -> _Busy:
-    busy = _Busy(bookings={}, exceptions={}, holds={}, inactive_resources=set())
-    rows = await conn.fetch(
-        """
-        SELECT consultant, blocked_from, blocked_until FROM fitting_booking
-         WHERE consultant = ANY($1::int[]) AND status = 'booked'
-           AND blocked_from < $3 AND blocked_until > $2
-           AND ($4::int IS NULL OR id <> $4)
-        """,
-        consultant_ids, start, end, exclude_booking,
+async def add_resource(organisation_id: int, kind: str, name: str) -> int:
+    if kind not in {k.value for k in ResourceKind}:
+        raise InvalidInput("Okänd resurstyp")
+    if not name.strip():
+        raise InvalidInput("Ange ett namn på resursen")
+    return await db.fetchval(
+        "INSERT INTO fitting_resource (organisation, kind, name) VALUES ($1, $2, $3) RETURNING id",
+        organisation_id, kind, name.strip(),
     )
-    for r in rows:
-        busy.bookings.setdefault(r["consultant"], []).append((r["blocked_from"], r["blocked_until"]))
-    rows = await conn.fetch(
-        """
-        SELECT consultant, starts_at, ends_at FROM availability_exception
-         WHERE consultant = ANY($1::int[]) AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)
-        """,
-        consultant_ids, start, end,
+
+
+async def list_resources(organisation_id: int) -> list[dict]:
+    rows = await db.fetch(
+        "SELECT id, kind, name FROM fitting_resource WHERE organisation = $1 AND active ORDER BY kind, name",
+        organisation_id,
     )
-    for r in rows:
-        busy.exceptions.setdefault(r["consultant"], []).append((r["starts_at"], r["ends_at"]))
-    if resource_ids:
-        rows = await conn.fetch(
+    return [{**dict(r), "kind_label": RESOURCE_KIND_LABELS[ResourceKind(r["kind"])]} for r in rows]
+
+
+async def list_consultants(organisation_id: int) -> list[dict]:
+    """The organisation's active consultants (id, name), by name."""
+    return await accounts.staff_with_role(organisation_id, Role.consultant)
+
+
+async def _require_consultant(organisation_id: int, consultant_id: int) -> None:
+    if await accounts.staff_role(organisation_id, consultant_id) is not Role.consultant:
+        raise NotAllowed("Personen är inte konsulent i den här organisationen")
+
+
+# --- weekly templates ----------------------------------------------------------------
+
+
+async def publish_template(
+    *,
+    organisation_id: int,
+    consultant_id: int,
+    weekday: int,
+    start_time: time,
+    end_time: time,
+    product_area_ids: Iterable[int],
+    place: str,
+    slot_minutes: int,
+    valid_from: date,
+    valid_to: date | None = None,
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
+    resource_ids: Iterable[int] = (),
+) -> Template:
+    """Publish a weekly availability window for a consultant."""
+    areas = tuple(sorted(set(product_area_ids)))
+    resources = tuple(sorted(set(resource_ids)))
+    if not 0 <= weekday <= 6:
+        raise InvalidInput("Välj veckodag.", "weekday")
+    if start_time >= end_time:
+        raise InvalidInput("Sluttiden måste vara efter starttiden", "end_time")
+    if slot_minutes not in SLOT_MINUTES:
+        raise InvalidInput("Tidslängden ska vara 60, 90 eller 120 minuter", "slot_minutes")
+    if place not in {p.value for p in Place}:
+        raise InvalidInput("Okänd plats")
+    if not areas:
+        raise InvalidInput("Välj minst ett produktområde", "product_areas")
+    if not (0 <= buffer_before_minutes <= MAX_BUFFER_MINUTES and 0 <= buffer_after_minutes <= MAX_BUFFER_MINUTES):
+        raise InvalidInput("Bufferttiden ska vara 0–240 minuter", "buffer_before")
+    if valid_to is not None and valid_to < valid_from:
+        raise InvalidInput("Slutdatumet måste vara efter startdatumet", "valid_to")
+    async with db.transaction():
+        await _require_consultant(organisation_id, consultant_id)
+        known_areas = await db.fetchval(
+            "SELECT count(*) FROM product_area WHERE organisation = $1 AND id = ANY($2::int[])",
+            organisation_id, list(areas),
+        )
+        if known_areas != len(areas):
+            raise InvalidInput("Okänt produktområde")
+        known_resources = await db.fetchval(
+            "SELECT count(*) FROM fitting_resource WHERE organisation = $1 AND active AND id = ANY($2::int[])",
+            organisation_id, list(resources),
+        )
+        if known_resources != len(resources):
+            raise InvalidInput("Okänd resurs")
+        row = await db.fetchrow(
             """
-            SELECT resource, starts_at, ends_at FROM fitting_resource_hold
-             WHERE resource = ANY($1::int[]) AND active
-               AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)
-               AND ($4::int IS NULL OR booking <> $4)
+            INSERT INTO availability_template (organisation, consultant, weekday, start_time,
+                end_time, product_areas, place, slot_minutes, buffer_before_minutes,
+                buffer_after_minutes, valid_from, valid_to, resources)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            RETURNING *
             """,
-            resource_ids, start, end, exclude_booking,
+            organisation_id, consultant_id, weekday, start_time, end_time, list(areas), place,
+            slot_minutes, buffer_before_minutes, buffer_after_minutes, valid_from, valid_to,
+            list(resources),
         )
-        for r in rows:
-            busy.holds.setdefault(r["resource"], []).append((r["starts_at"], r["ends_at"]))
-        rows = await conn.fetch(
-            "SELECT id FROM fitting_resource WHERE id = ANY($1::int[]) AND NOT active", resource_ids
-        )
-        busy.inactive_resources = {r["id"] for r in rows}
-    return busy
+    return template_from_row(row)
 
 
-async def search_slots(
-    conn: asyncpg.Connection,
-    *,
-    organisation_id: int,
-    product_area_id: int,
-    place: str,
-    earliest: datetime,
-    latest: datetime,
-    referral_date: date | None = None,
-    consultant_id: int | None = None,
-    exclude_booking: int | None = None,
-    limit: int | None = DEFAULT_SLOT_LIMIT,
-    states: frozenset[str] = frozenset({"free"}),
-) -> list[tuple[FittingSlot, str]]:
-    """Slots starting in [earliest, latest], earliest first, with their state.
-
-    The building block of `find_slots` and of the booking checks, on one connection.
-    """
-    first_day, last_day = local_date(earliest), local_date(latest)
-    templates = await _load_templates(
-        conn, organisation_id, product_area_id, place, first_day, last_day, consultant_id
+async def end_template(template_id: int, last_day: date) -> None:
+    """Stop a template after `last_day`; bookings already made stay."""
+    await db.execute(
+        "UPDATE availability_template SET valid_to = GREATEST(valid_from, $2) WHERE id = $1",
+        template_id, last_day,
     )
-    if not templates:
-        return []
-    consultants = sorted({t.consultant_id for t, _ in templates})
-    resources = sorted({r for t, _ in templates for r in t.resource_ids})
-    # Buffers reach at most 4 hours either side of a slot.
-    margin = timedelta(hours=5)
-    busy = await _load_busy(conn, consultants, resources, earliest - margin, latest + margin, exclude_booking)
-
-    found: list[tuple[FittingSlot, str]] = []
-    day = first_day
-    while day <= last_day:
-        today: dict[tuple[datetime, int], tuple[FittingSlot, str]] = {}
-        for template, consultant_name in templates:
-            for start, end, blocked_from, blocked_until in template_slots(template, day, product_area_id):
-                if not earliest <= start <= latest:
-                    continue
-                state = busy.slot_state(template.consultant_id, template.resource_ids, blocked_from, blocked_until)
-                if state not in states:
-                    continue
-                key = (start, template.consultant_id)
-                if key in today and today[key][1] == "free":
-                    continue  # two templates give the same time; offer it once
-                today[key] = (
-                    FittingSlot(
-                        consultant_id=template.consultant_id,
-                        consultant_name=consultant_name,
-                        place=template.place,
-                        product_area_id=product_area_id,
-                        starts_at=start,
-                        ends_at=end,
-                        template_id=template.id,
-                        resource_ids=template.resource_ids,
-                        working_days_since_referral=(
-                            working_days_between(referral_date, local_date(start)) if referral_date else None
-                        ),
-                        blocked_from=blocked_from,
-                        blocked_until=blocked_until,
-                    ),
-                    state,
-                )
-        for key in sorted(today, key=lambda k: (k[0], today[k][0].consultant_name, k[1])):
-            found.append(today[key])
-            if limit is not None and len(found) >= limit:
-                return found
-        day += timedelta(days=1)
-    return found
 
 
-def booking_window(
-    now: datetime, min_notice_hours: float, horizon_days: int, from_time: datetime | None = None
-) -> tuple[datetime, datetime]:
-    """The earliest and latest start a booking may have right now."""
-    earliest = now + timedelta(hours=min_notice_hours)
-    if from_time is not None and from_time > earliest:
-        earliest = from_time
-    return earliest, now + timedelta(days=horizon_days)
+async def list_templates(consultant_id: int) -> list[Template]:
+    rows = await db.fetch(
+        "SELECT * FROM availability_template WHERE consultant = $1 ORDER BY weekday, start_time",
+        consultant_id,
+    )
+    return [template_from_row(r) for r in rows]
 
 
-async def find_slots(
-    organisation_id: int,
-    product_area_id: int,
-    place: str,
-    from_time: datetime | None = None,
-    horizon_days: int = DEFAULT_HORIZON_DAYS,
-    min_notice_hours: float = DEFAULT_MIN_NOTICE_HOURS,
-    now: datetime | None = None,
-    limit: int = DEFAULT_SLOT_LIMIT,
-    *,
-    referral_date: date | None = None,
-    consultant_id: int | None = None,
-    exclude_booking: int | None = None,
-) -> list[FittingSlot]:
-    """The earliest free fitting slots, earliest first.
+async def get_template(template_id: int) -> Template | None:
+    row = await db.fetchrow("SELECT * FROM availability_template WHERE id = $1", template_id)
+    return template_from_row(row) if row else None
 
-    `from_time` pages on ("later times"); minimum notice and the horizon count from `now`.
-    With `referral_date`, each slot says how many working days have passed since it.
-    """
-    now = now or datetime.now(UTC)
-    earliest, latest = booking_window(now, min_notice_hours, horizon_days, from_time)
-    if earliest > latest:
-        return []
-    async with db.connection() as conn:
-        found = await search_slots(
-            conn,
-            organisation_id=organisation_id,
-            product_area_id=product_area_id,
-            place=place,
-            earliest=earliest,
-            latest=latest,
-            referral_date=referral_date,
-            consultant_id=consultant_id,
-            exclude_booking=exclude_booking,
-            limit=limit,
-        )
-    return [slot for slot, _ in found]
+
+# --- absences (exceptions to the templates) -------------------------------------------
+
+
+async def add_exception(
+    *, organisation_id: int, consultant_id: int, starts_at: datetime, ends_at: datetime, reason: str
+) -> int:
+    """Take a consultant out of their templates for a while (leave, a course)."""
+    if not reason.strip():
+        raise InvalidInput("Skriv anledningen, t.ex. semester eller kurs.", "absence_reason")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise InvalidInput("Tider måste ha tidszon")
+    if starts_at >= ends_at:
+        raise InvalidInput("Slutet måste vara efter början", "last_day")
+    await _require_consultant(organisation_id, consultant_id)
+    return await db.fetchval(
+        "INSERT INTO availability_exception (organisation, consultant, starts_at, ends_at, reason) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        organisation_id, consultant_id, starts_at, ends_at, reason.strip(),
+    )
+
+
+async def add_exception_days(
+    *, organisation_id: int, consultant_id: int, first_day: date, last_day: date, reason: str
+) -> int:
+    """Whole Stockholm days off, `first_day` to `last_day` inclusive."""
+    if last_day < first_day:
+        raise InvalidInput("Sista dagen måste vara samma dag som eller efter första dagen.", "last_day")
+    starts_at, ends_at = day_bounds_utc(first_day, last_day)
+    return await add_exception(
+        organisation_id=organisation_id, consultant_id=consultant_id,
+        starts_at=starts_at, ends_at=ends_at, reason=reason,
+    )
+
+
+async def list_exceptions(consultant_id: int, *, since: datetime | None = None) -> list[ExceptionInfo]:
+    """A consultant's absences, those still running or to come when `since` is given."""
+    rows = await db.fetch(
+        "SELECT id, consultant, starts_at, ends_at, reason FROM availability_exception "
+        "WHERE consultant = $1 AND ($2::timestamptz IS NULL OR ends_at > $2) ORDER BY starts_at",
+        consultant_id, since,
+    )
+    return [ExceptionInfo(r["id"], r["consultant"], r["starts_at"], r["ends_at"], r["reason"]) for r in rows]
+
+
+async def remove_exception(organisation_id: int, consultant_id: int, exception_id: int) -> None:
+    """Take back an absence: the consultant's templates apply again for that time."""
+    deleted = await db.execute(
+        "DELETE FROM availability_exception WHERE id = $1 AND organisation = $2 AND consultant = $3",
+        exception_id, organisation_id, consultant_id,
+    )
+    if deleted != "DELETE 1":
+        raise NotFound("Frånvaron finns inte")

@@ -14,8 +14,11 @@ from datetime import datetime, timedelta
 from icalendar import Calendar, Event
 
 from backend import db
-from backend.fittings.availability import PLACE_LABELS, UTC, Place
-from backend.fittings.booking import Booking, bookings_for_staff
+from backend.accounts import service as accounts
+from backend.db import Sql, raw
+from backend.fittings.availability import PLACE_LABELS, UTC
+from backend.fittings.bookings import Booking, bookings_for_staff
+from backend.fittings.tables import Place
 
 FEED_HISTORY_DAYS = 180  # how far back a feed reaches
 
@@ -30,19 +33,16 @@ async def create_feed_token(staff_user_id: int) -> str:
     Returned once, to be put in the feed URL; it cannot be read back later.
     """
     token = secrets.token_urlsafe(32)  # 256 bits
-    async with db.connection() as conn:
-        async with conn.transaction():
-            organisation_id = await conn.fetchval(
-                "SELECT organisation FROM staff_user WHERE id = $1", staff_user_id
-            )
-            await conn.execute(
-                "UPDATE calendar_feed_token SET revoked_at = now() WHERE staff_user = $1 AND revoked_at IS NULL",
-                staff_user_id,
-            )
-            await conn.execute(
-                "INSERT INTO calendar_feed_token (organisation, staff_user, token_hash) VALUES ($1, $2, $3)",
-                organisation_id, staff_user_id, _hash(token),
-            )
+    async with db.transaction():
+        staff_member = await accounts.staff_member(staff_user_id)
+        await db.execute(
+            "UPDATE calendar_feed_token SET revoked_at = now() WHERE staff_user = $1 AND revoked_at IS NULL",
+            staff_user_id,
+        )
+        await db.execute(
+            "INSERT INTO calendar_feed_token (organisation, staff_user, token_hash) VALUES ($1, $2, $3)",
+            staff_member["organisation"] if staff_member else None, staff_user_id, _hash(token),
+        )
     return token
 
 
@@ -57,13 +57,13 @@ async def staff_user_for_feed_token(token: str) -> int | None:
     """The active staff user a feed token belongs to, or None."""
     if not token or len(token) > 100:
         return None
-    return await db.fetchval(
+    return await db.fetchval(Sql(
         """
-        SELECT t.staff_user FROM calendar_feed_token t JOIN staff_user s ON s.id = t.staff_user
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active
+        SELECT t.staff_user FROM calendar_feed_token t JOIN LATERAL (:staff) s ON true
+         WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND s.active
         """,
-        _hash(token),
-    )
+        staff=accounts.staff_row(raw("t.staff_user")), hash=_hash(token),
+    ))
 
 
 def summary(booking: Booking) -> str:

@@ -81,7 +81,7 @@ async def test_the_database_alone_refuses_the_race_even_if_the_check_in_code_wer
     arrived = 0
     everyone_here = asyncio.Event()
 
-    async def blind_check(conn, **kwargs):
+    async def blind_check(**kwargs):
         nonlocal arrived
         arrived += 1
         if arrived == ATTEMPTS:
