@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import segno
 
-from backend import db
-from backend.faults.service import device_link, ensure_tokens
+from backend.devices.service import device_ids
+from backend.faults.errors import LabelError
+from backend.faults.tokens import device_link, ensure_tokens
+from backend.organisations.service import organisation
 
 MAX_LABELS = 240  # ten sheets of the smallest size
 
@@ -39,13 +41,6 @@ LABEL_FORMATS = {
 }
 DEFAULT_FORMAT = "70x37"
 FORMAT_CHOICES = [(f.key, f.name) for f in LABEL_FORMATS.values()]
-
-
-class LabelError(Exception):
-    def __init__(self, message: str, field: str = "enheter") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def parse_individnummer_list(text: str) -> list[str]:
@@ -76,16 +71,12 @@ async def label_sheet(organisation_id: int, individnummer: list[str], origin: st
         raise LabelError(f"Skriv högst {MAX_LABELS} individnummer åt gången.")
     if any(not (n.isalnum() and len(n) <= 20) for n in individnummer):
         raise LabelError("Ett individnummer består av bokstäver och siffror, till exempel A123456.")
-    rows = await db.fetch(
-        "SELECT id, individnummer FROM device WHERE organisation = $1 AND individnummer = ANY($2::text[])",
-        organisation_id, individnummer,
-    )
-    found = {r["individnummer"]: r["id"] for r in rows}
+    found = await device_ids(organisation_id, individnummer)
     unknown = [n for n in individnummer if n not in found]
     if unknown:
         raise LabelError("Finns inte: " + ", ".join(unknown[:20]) + (" …" if len(unknown) > 20 else ""))
     tokens = await ensure_tokens(organisation_id, list(found.values()))
-    phone = await db.fetchval("SELECT phone FROM organisation WHERE id = $1", organisation_id)
+    phone = (await organisation(organisation_id))["phone"]
     labels = []
     for number in individnummer:
         link = device_link(origin, tokens[found[number]])

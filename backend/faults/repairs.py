@@ -6,22 +6,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from backend import db
-from backend.accounts.service import Actor
+from backend.accounts.service import Actor, staff_name
+from backend.db import Sql
+from backend.devices.service import device_row, devices_where
 from backend.faults.categories import guide_for
-from backend.faults.service import (
+from backend.faults.errors import NotFound
+from backend.faults.reporting import (
     REPORT_COLUMNS,
-    NotFound,
     ReportInput,
     checked_answers,
     describe_for_work_order,
-    site_contact_for,
-    new_token,
     report_dict,
     report_values,
+    site_contact_for,
     stage_of,
 )
+from backend.faults.tokens import new_token
 from backend.patients.service import PatientNotVisible, may_see, patient_brief
 from backend.piccolo_conf import DB
+from backend.visits import service as visits
 from backend.workdays import STOCKHOLM
 from backend.workorders import service as workorders
 from backend.workorders.tables import WorkOrderType
@@ -32,15 +35,15 @@ PRESCRIBER_TYPES = (WorkOrderType.repair_on_site, WorkOrderType.repair_hmc, Work
 
 
 async def _device_for_prescriber(actor: Actor, individnummer: str) -> dict:
-    row = await db.fetchrow(
+    row = await db.fetchrow(Sql(
         """
-        SELECT d.id, d.individnummer, d.holder, k.code AS category_code,
-               coalesce(k.name, 'Hjälpmedel') AS category_name, a.name AS article_name
-        FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
-        WHERE d.organisation = $1 AND d.individnummer = $2
+        SELECT d.device_id AS id, d.individnummer, d.holder, d.category_code,
+               coalesce(d.category_name, 'Hjälpmedel') AS category_name, d.article_name
+        FROM (:devices) d
         """,
-        actor.organisation, individnummer,
-    )
+        devices=devices_where(Sql("d.organisation = :org AND d.individnummer = :number",
+                                  org=actor.organisation, number=individnummer)),
+    ))
     if row is None or row["holder"] is None:
         raise NotFound()
     return dict(row)
@@ -70,11 +73,11 @@ async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, t
     async with DB.transaction():
         # Two taps on the button queue here; the second finds the first's order.
         await db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", submission_key)
-        existing = await db.fetchrow(
-            "SELECT w.id, w.number FROM fault_report r JOIN work_order w ON w.id = r.work_order "
-            "WHERE r.submission_key = $1 AND r.device = $2",
-            submission_key, device["id"],
-        )
+        existing = await db.fetchrow(Sql(
+            "SELECT r.work_order AS id, :number AS number FROM fault_report r "
+            "WHERE r.submission_key = :key AND r.device = :device AND r.work_order IS NOT NULL",
+            key=submission_key, device=device["id"], number=workorders.order_number(db.raw("r.work_order")),
+        ))
         if existing is not None:
             return dict(existing)
         report_id = await db.fetchval("SELECT nextval(pg_get_serial_sequence('fault_report', 'id'))")
@@ -88,7 +91,7 @@ async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, t
             channel="prescriber", actor_id=actor.id, orderer_id=actor.id, care_unit_id=actor.care_unit,
         )
         if photo is not None:
-            await workorders.attach_report_photo(
+            await visits.attach_report_photo(
                 order["id"], actor.id, content=photo.content, content_type=photo.content_type,
                 width=photo.width, height=photo.height, caption=f"Foto från beställningen {number}",
             )
@@ -108,17 +111,18 @@ async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, t
 async def repair_orders(actor: Actor, limit: int = 100) -> list[dict]:
     """The repairs the prescriber's unit ordered in Runda, newest first, with their status.
     No patient data: the device and the order say enough."""
-    rows = await db.fetch(
+    rows = await db.fetch(Sql(
         """
         SELECT r.number AS report_number, r.received_at, r.work_order, r.status, r.answer, r.handled_at,
-               d.individnummer, coalesce(k.name, 'Hjälpmedel') AS category_name, s.name AS ordered_by_name
-        FROM fault_report r JOIN device d ON d.id = r.device JOIN article a ON a.id = d.article
-        LEFT JOIN device_category k ON k.id = a.category LEFT JOIN staff_user s ON s.id = r.ordered_by
-        WHERE r.organisation = $1 AND r.care_unit = $2 AND r.channel = 'prescriber'
-        ORDER BY r.received_at DESC, r.id DESC LIMIT $3
+               d.individnummer, coalesce(d.category_name, 'Hjälpmedel') AS category_name,
+               :ordered_by_name AS ordered_by_name
+        FROM fault_report r JOIN LATERAL (:device) d ON true
+        WHERE r.organisation = :org AND r.care_unit = :unit AND r.channel = 'prescriber'
+        ORDER BY r.received_at DESC, r.id DESC LIMIT :limit
         """,
-        actor.organisation, actor.care_unit, limit,
-    )
+        org=actor.organisation, unit=actor.care_unit, limit=limit, device=device_row(db.raw("r.device")),
+        ordered_by_name=staff_name(db.raw("r.ordered_by")),
+    ))
     orders = await workorders.orders_by_id([r["work_order"] for r in rows if r["work_order"]])
     result = []
     for row in rows:

@@ -18,12 +18,12 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
-from backend.accounts.tables import Role
-from backend.auth import STAFF_OVERSIGHT, current_actor, requires
+from backend.accounts.tables import STAFF_OVERSIGHT, Role
+from backend.auth import current_actor, requires
 from backend.devices.service import normalise_individnummer
-from backend.faults import labels, repairs, service, triage
-from backend.faults.service import FaultError, NotFound, ReportInvalid
-from backend.forms import Form, FormError, FormErrors, fields, many, text
+from backend.faults import service
+from backend.faults.service import AlreadyHandled, FaultError, LabelError, NotFound, ReportInvalid
+from backend.forms import Form, fields, many, text
 from backend.photos import MAX_UPLOAD_BYTES
 from backend.workorders.service import TYPE_LABELS
 from backend.workorders.tables import WorkOrderType
@@ -145,8 +145,8 @@ class PublicFaultController(Controller):
                 device, _report_input(form), submission_key=text(form, "submission", 100), photo_bytes=photo)
         except ReportInvalid as exc:
             return Template("faults/report.html", context={
-                "device": device, "token": token, "error": FormErrors(exc.errors), "form": _form_values(form),
-                "photo_again": bool(photo) and all(f != "photo" for f, _ in exc.errors),
+                "device": device, "token": token, "error": exc, "form": _form_values(form),
+                "photo_again": bool(photo) and exc.for_field("photo") is None,
             }, status_code=400)
         return Redirect(f"/arende/{status_token}/kvitto", status_code=303)
 
@@ -176,7 +176,7 @@ class CaseController(Controller):
 # --- triage and labels (coordinators) --------------------------------------------------------
 
 
-TRIAGE_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in triage.TRIAGE_TYPES]
+TRIAGE_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in service.TRIAGE_TYPES]
 
 
 class TriageController(Controller):
@@ -186,20 +186,20 @@ class TriageController(Controller):
     @get("/")
     async def queue(self, request: Request, skapad: FromQuery[str | None] = None,
                     avslutad: FromQuery[str | None] = None) -> Template:
-        reports = await triage.triage_queue(current_actor(request))
+        reports = await service.triage_queue(current_actor(request))
         created = skapad if skapad and _ORDER_NUMBER.fullmatch(skapad) else None
         closed = avslutad if avslutad and _REPORT_NUMBER.fullmatch(avslutad) else None
         return Template("faults/queue.html", context={"reports": reports, "created": created, "closed": closed,
-                                                       "limit": triage.QUEUE_LIMIT})
+                                                       "limit": service.QUEUE_LIMIT})
 
-    async def _page(self, request: Request, report_id: int, *, error: FormError | None = None,
+    async def _page(self, request: Request, report_id: int, *, error: FaultError | None = None,
                     form: dict | None = None, status: int = 200) -> Template:
         try:
-            view = await triage.triage_report(current_actor(request), report_id)
+            view = await service.triage_report(current_actor(request), report_id)
         except NotFound:
             raise NotFoundException() from None
         return Template("faults/triage.html", context={
-            **view, "error": error, "form": {"type": triage.default_type(view["report"]), **(form or {})},
+            **view, "error": error, "form": {"type": service.default_type(view["report"]), **(form or {})},
             "types": TRIAGE_TYPE_CHOICES,
         }, status_code=status)
 
@@ -210,7 +210,7 @@ class TriageController(Controller):
     @get("/{report_id:int}/bild")
     async def photo(self, request: Request, report_id: FromPath[int]) -> Response:
         try:
-            content, content_type = await triage.report_photo(current_actor(request), report_id)
+            content, content_type = await service.report_photo(current_actor(request), report_id)
         except NotFound:
             raise NotFoundException() from None
         return Response(content, media_type=content_type, headers=NO_STORE)
@@ -219,28 +219,26 @@ class TriageController(Controller):
     async def to_work_order(self, request: Request, report_id: FromPath[int], data: Form) -> Template | Redirect:
         form = fields(data)
         try:
-            order = await triage.triage_to_work_order(
+            order = await service.triage_to_work_order(
                 current_actor(request), report_id, type=text(form, "type", 40),
                 urgent=text(form, "urgency", 20) == "urgent", note=text(form, "note", 5000))
         except NotFound:
             raise NotFoundException() from None
         except FaultError as exc:
-            status = 409 if isinstance(exc, service.AlreadyHandled) else 400
-            return await self._page(request, report_id, error=FormError(exc.message, exc.field), form=form,
-                                    status=status)
+            status = 409 if isinstance(exc, AlreadyHandled) else 400
+            return await self._page(request, report_id, error=exc, form=form, status=status)
         return Redirect(f"/felanmalningar?skapad={order['number']}", status_code=303)
 
     @post("/{report_id:int}/avsluta")
     async def close(self, request: Request, report_id: FromPath[int], data: Form) -> Template | Redirect:
         form = fields(data)
         try:
-            number = await triage.close_report(current_actor(request), report_id, text(form, "answer", 5000))
+            number = await service.close_report(current_actor(request), report_id, text(form, "answer", 5000))
         except NotFound:
             raise NotFoundException() from None
         except FaultError as exc:
-            status = 409 if isinstance(exc, service.AlreadyHandled) else 400
-            return await self._page(request, report_id, error=FormError(exc.message, exc.field), form=form,
-                                    status=status)
+            status = 409 if isinstance(exc, AlreadyHandled) else 400
+            return await self._page(request, report_id, error=exc, form=form, status=status)
         return Redirect(f"/felanmalningar?avslutad={number}", status_code=303)
 
 
@@ -251,19 +249,19 @@ class LabelController(Controller):
     @get("/")
     async def choose(self, enheter: FromQuery[str | None] = None) -> Template:
         return Template("faults/labels.html", context={
-            "form": {"enheter": enheter or "", "format": labels.DEFAULT_FORMAT}, "error": None,
-            "formats": labels.FORMAT_CHOICES})
+            "form": {"enheter": enheter or "", "format": service.DEFAULT_FORMAT}, "error": None,
+            "formats": service.FORMAT_CHOICES})
 
     @get("/ark")
     async def sheet(self, request: Request, enheter: FromQuery[str | None] = None,
-                    format: FromQuery[str] = labels.DEFAULT_FORMAT, ny: FromQuery[str | None] = None) -> Template:
-        wanted = labels.parse_individnummer_list(enheter or "")
+                    format: FromQuery[str] = service.DEFAULT_FORMAT, ny: FromQuery[str | None] = None) -> Template:
+        wanted = service.parse_individnummer_list(enheter or "")
         try:
-            sheet = await labels.label_sheet(current_actor(request).organisation, wanted, _origin(request), format)
-        except labels.LabelError as exc:
+            sheet = await service.label_sheet(current_actor(request).organisation, wanted, _origin(request), format)
+        except LabelError as exc:
             return Template("faults/labels.html", context={
-                "form": {"enheter": enheter or "", "format": format}, "error": FormError(exc.message, exc.field),
-                "formats": labels.FORMAT_CHOICES}, status_code=400)
+                "form": {"enheter": enheter or "", "format": format}, "error": exc,
+                "formats": service.FORMAT_CHOICES}, status_code=400)
         return Template("faults/label_sheet.html", context={**sheet, "replaced": ny == "1"})
 
     @post("/ny-kod")
@@ -271,30 +269,27 @@ class LabelController(Controller):
         form = fields(data)
         number = normalise_individnummer(text(form, "individnummer", 40))
         try:
-            if not number:
-                raise NotFound()
             await service.replace_device_token(current_actor(request).organisation, number)
-        except NotFound:
+        except NotFound as exc:
             return Template("faults/labels.html", context={
-                "form": {"enheter": "", "format": labels.DEFAULT_FORMAT, "individnummer": number},
-                "error": FormError("Det finns inget hjälpmedel med det individnumret.", "individnummer"),
-                "formats": labels.FORMAT_CHOICES}, status_code=400)
+                "form": {"enheter": "", "format": service.DEFAULT_FORMAT, "individnummer": number},
+                "error": exc, "formats": service.FORMAT_CHOICES}, status_code=400)
         return Redirect(f"/etiketter/ark?enheter={number}&ny=1", status_code=303)
 
 
 # --- prescribers order repairs -----------------------------------------------------------------
 
 
-PRESCRIBER_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in repairs.PRESCRIBER_TYPES]
+PRESCRIBER_TYPE_CHOICES = [(t.value, TYPE_LABELS[t]) for t in service.PRESCRIBER_TYPES]
 
 
 class RepairOrderController(Controller):
     guards = [requires(Role.prescriber)]
 
-    async def _page(self, request: Request, individnummer: str, *, form: dict, error: FormError | None = None,
+    async def _page(self, request: Request, individnummer: str, *, form: dict, error: FaultError | None = None,
                     status: int = 200, photo_again: bool = False) -> Template:
         try:
-            target = await repairs.repair_order_target(current_actor(request), normalise_individnummer(individnummer))
+            target = await service.repair_order_target(current_actor(request), normalise_individnummer(individnummer))
         except NotFound:
             raise NotFoundException() from None
         return Template("faults/repair_order.html", context={
@@ -311,18 +306,18 @@ class RepairOrderController(Controller):
         form = await _submitted(request)
         photo = await _photo_bytes(form)
         try:
-            order = await repairs.order_repair(
+            order = await service.order_repair(
                 current_actor(request), normalise_individnummer(individnummer), _report_input(form),
                 type=text(form, "type", 40), submission_key=text(form, "submission", 100), photo_bytes=photo)
         except NotFound:
             raise NotFoundException() from None
         except ReportInvalid as exc:
-            return await self._page(request, individnummer, form=_form_values(form), error=FormErrors(exc.errors),
-                                    status=400, photo_again=bool(photo) and all(f != "photo" for f, _ in exc.errors))
+            return await self._page(request, individnummer, form=_form_values(form), error=exc,
+                                    status=400, photo_again=bool(photo) and exc.for_field("photo") is None)
         return Redirect(f"/reparationer?bestalld={order['number']}", status_code=303)
 
     @get("/reparationer")
     async def orders(self, request: Request, bestalld: FromQuery[str | None] = None) -> Template:
         ordered = bestalld if bestalld and _ORDER_NUMBER.fullmatch(bestalld) else None
         return Template("faults/repair_orders.html", context={
-            "orders": await repairs.repair_orders(current_actor(request)), "ordered": ordered})
+            "orders": await service.repair_orders(current_actor(request)), "ordered": ordered})

@@ -6,23 +6,19 @@ from __future__ import annotations
 from backend import db
 from backend.accounts.service import Actor
 from backend.audit.service import record_patient_reads
+from backend.db import Sql
+from backend.devices.service import device_row
 from backend.faults.categories import problem_labels
-from backend.faults.service import (
-    BRING_IN,
-    REPLACEMENT,
-    USABLE,
-    AlreadyHandled,
-    FaultError,
-    NotFound,
-    describe_for_work_order,
-    site_contact_for,
-)
-from backend.patients.service import PatientNotVisible, patient_brief
+from backend.faults.errors import AlreadyHandled, FaultError, NotFound
+from backend.faults.reporting import BRING_IN, REPLACEMENT, USABLE, describe_for_work_order, site_contact_for
+from backend.patients.service import PatientNotVisible, patient_brief, visible_names
 from backend.piccolo_conf import DB
+from backend.visits import service as visits
 from backend.workorders import service as workorders
 from backend.workorders.tables import WorkOrderType
 
 QUEUE_LIMIT = 200
+HISTORY_LIMIT = 10  # the device's latest orders, beside the report
 # What a coordinator turns a report into; urgency makes it akut AU whatever the type.
 TRIAGE_TYPES = (WorkOrderType.repair_on_site, WorkOrderType.repair_hmc, WorkOrderType.quick_service,
                 WorkOrderType.technical_review)
@@ -31,19 +27,19 @@ TRIAGE_TYPES = (WorkOrderType.repair_on_site, WorkOrderType.repair_hmc, WorkOrde
 async def triage_queue(actor: Actor) -> list[dict]:
     """New reports, those whose device cannot be used at all first; the holders' names are
     shown, so each is an audited read."""
-    rows = await db.fetch(
+    rows = await db.fetch(Sql(
         """
         SELECT r.id, r.number, r.received_at, r.problems, r.description, r.usable, r.needs_replacement,
-               r.channel, d.individnummer, d.holder, k.code AS category_code,
-               coalesce(k.name, 'Hjälpmedel') AS category_name, p.given_name, p.family_name
-        FROM fault_report r JOIN device d ON d.id = r.device JOIN article a ON a.id = d.article
-        LEFT JOIN device_category k ON k.id = a.category LEFT JOIN patient p ON p.id = d.holder
-        WHERE r.organisation = $1 AND r.status = 'new'
+               r.channel, d.individnummer, d.holder, d.category_code,
+               coalesce(d.category_name, 'Hjälpmedel') AS category_name, p.given_name, p.family_name
+        FROM fault_report r JOIN LATERAL (:device) d ON true LEFT JOIN LATERAL (:holder) p ON true
+        WHERE r.organisation = :org AND r.status = 'new'
         ORDER BY (r.usable = 'no') DESC, r.received_at, r.id
-        LIMIT $2
+        LIMIT :limit
         """,
-        actor.organisation, QUEUE_LIMIT,
-    )
+        org=actor.organisation, limit=QUEUE_LIMIT, device=device_row(db.raw("r.device")),
+        holder=visible_names(actor, db.raw("d.holder")),
+    ))
     reports = []
     for row in rows:
         report = dict(row)
@@ -55,16 +51,15 @@ async def triage_queue(actor: Actor) -> list[dict]:
 
 
 async def _report_row(organisation_id: int, report_id: int, *, lock: bool = False) -> dict:
-    row = await db.fetchrow(
+    row = await db.fetchrow(Sql(
         f"""
-        SELECT r.*, d.individnummer, d.holder, d.status AS device_status, k.code AS category_code,
-               coalesce(k.name, 'Hjälpmedel') AS category_name, a.name AS article_name
-        FROM fault_report r JOIN device d ON d.id = r.device JOIN article a ON a.id = d.article
-        LEFT JOIN device_category k ON k.id = a.category
-        WHERE r.id = $1 AND r.organisation = $2 {'FOR UPDATE OF r' if lock else ''}
+        SELECT r.*, d.individnummer, d.holder, d.device_status, d.category_code,
+               coalesce(d.category_name, 'Hjälpmedel') AS category_name, d.article_name
+        FROM fault_report r JOIN LATERAL (:device) d ON true
+        WHERE r.id = :report AND r.organisation = :org {'FOR UPDATE OF r' if lock else ''}
         """,
-        report_id, organisation_id,
-    )
+        report=report_id, org=organisation_id, device=device_row(db.raw("r.device")),
+    ))
     if row is None:
         raise NotFound()
     return dict(row)
@@ -86,7 +81,7 @@ async def triage_report(actor: Actor, report_id: int) -> dict:
     report["has_photo"] = report.pop("photo") is not None
     orders = await workorders.orders_by_id([report["work_order"]] if report["work_order"] else [])
     return {"report": report, "patient": patient, "order": orders.get(report["work_order"]),
-            "history": await workorders.device_history(report["device"])}
+            "history": await workorders.device_history(report["device"], limit=HISTORY_LIMIT)}
 
 
 def default_type(report: dict) -> str:
@@ -113,7 +108,7 @@ async def triage_to_work_order(actor: Actor, report_id: int, *, type: str, urgen
             channel="web", actor_id=actor.id, received_at=report["received_at"],
         )
         if report["photo"] is not None:
-            await workorders.attach_report_photo(
+            await visits.attach_report_photo(
                 order["id"], actor.id, content=report["photo"], content_type=report["photo_content_type"],
                 width=report["photo_width"], height=report["photo_height"],
                 caption=f"Foto från felanmälan {report['number']}",
