@@ -121,18 +121,12 @@ async def _one_change() -> AsyncIterator[None]:
     """A transaction for one change, joined by the `db.*` calls inside it. Inside a caller's
     transaction it is a savepoint of that one, so a change the database refuses (an exclusion
     violation, a deadlock) undoes only itself and leaves the caller's transaction usable."""
-    nested = DB.current_transaction.get() is not None
-    async with db.transaction() as transaction:
-        if not nested:
+    if DB.current_transaction.get() is None:
+        async with db.transaction():
             yield
-            return
-        savepoint = await transaction.savepoint()
-        try:
+    else:
+        async with db.savepoint():
             yield
-        except BaseException:
-            await savepoint.rollback_to()
-            raise
-        await savepoint.release()
 
 
 async def _claim_slot(

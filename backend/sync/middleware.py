@@ -1,11 +1,11 @@
 """Idempotent writes on the web: a POST with an `Idempotency-Key` header is applied at most once.
 
 Wrapped around the routes a technician writes to (the outbox's targets). It reads the key
-and the body, answers a key seen before with the first answer without running anything (the
-same key with a different body is refused, 422), and hands the route a `Delivery` (scope
-state "runda.delivery"). The route runs its write through `service.apply_or_keep`, which
-applies it or keeps it as a conflict, with the receipt, in one transaction: what is kept is
-decided there, never from the answer's status code. A redirect becomes JSON for the outbox.
+and the body and hands the route a `Delivery` (scope state "runda.delivery"). The route runs
+its write through `service.apply_or_keep`, which replays the first answer for a key seen
+before (refusing the same key with another change, 422), or applies the write or keeps it as a
+conflict, with the receipt, in one transaction: what is kept is decided there, never from the
+answer's status code. A redirect becomes JSON for the outbox.
 """
 
 from __future__ import annotations
@@ -86,15 +86,8 @@ def idempotent_writes(app: ASGIApp) -> ASGIApp:
         async def capture(message: Message) -> None:
             captured.append(message)
 
-        receipt = await service.find_receipt(key)
-        if receipt is not None:
-            if (receipt.staff_user, receipt.path, receipt.body_hash) != (actor.id, path, digest):
-                captured = _error(422, service.KeyReused().message)
-            else:
-                captured = _replayed(receipt)
-        else:
-            scope.setdefault("state", {})[DELIVERY] = service.Delivery(key=key, path=path, digest=digest)
-            await app(scope, replay_receive, capture)
+        scope.setdefault("state", {})[DELIVERY] = service.Delivery(key=key, path=path, digest=digest)
+        await app(scope, replay_receive, capture)
         if "application/json" in headers.get("accept", ""):
             captured = _as_json(captured)
         await _send_all(send, captured)
@@ -126,12 +119,3 @@ def replayed(receipt: service.Receipt) -> Response:
 def key_reused() -> Response:
     body = _error(422, service.KeyReused().message)[1]["body"]
     return Response(body, status_code=422, media_type="text/html")
-
-
-def _replayed(receipt: service.Receipt) -> list[Message]:
-    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"idempotent-replayed", b"true"),
-               (b"content-length", str(len(REPLAYED_BODY)).encode())]
-    if receipt.location:
-        headers.append((b"location", receipt.location.encode()))
-    return [{"type": "http.response.start", "status": receipt.status, "headers": headers},
-            {"type": "http.response.body", "body": REPLAYED_BODY}]

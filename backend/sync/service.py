@@ -137,26 +137,46 @@ async def apply_or_keep(actor: Actor, delivery: Delivery | None, *, work_order_i
     if delivery is None:
         async with db.transaction():
             return Applied(await apply())
-    async with db.transaction():
-        await lock_key(delivery.key)
-        receipt = await find_receipt(delivery.key)
-        if receipt is not None:
-            if (receipt.staff_user, receipt.path, receipt.body_hash) != (actor.id, delivery.path, delivery.digest):
-                raise KeyReused()
-            return Replayed(receipt)
-        try:
-            async with db.savepoint():
+    try:
+        async with db.transaction():
+            replayed = await _replay(actor, delivery)
+            if replayed:
+                return replayed
+            try:
                 location = await apply()
-        except OrderMovedOn as moved:
+            except OrderMovedOn as moved:
+                raise _Keep(moved) from None  # leaves the transaction: whatever the write did is undone
+            await store_receipt(key=delivery.key, actor=actor, path=delivery.path, digest=delivery.digest,
+                                status=303, location=location, work_order_id=work_order_id)
+            return Applied(location)
+    except _Keep as keep:
+        async with db.transaction():
+            replayed = await _replay(actor, delivery)  # the same key may have been kept meanwhile
+            if replayed:
+                return replayed
             conflict_id = await record_conflict(actor=actor, work_order_id=work_order_id, key=delivery.key,
-                                                path=delivery.path, fields=fields, message=moved.message,
+                                                path=delivery.path, fields=fields, message=keep.moved.message,
                                                 base_version=base_version, photo=photo)
             await store_receipt(key=delivery.key, actor=actor, path=delivery.path, digest=delivery.digest,
                                 status=409, location=None, work_order_id=work_order_id)
-            return Kept(moved, conflict_id)
-        await store_receipt(key=delivery.key, actor=actor, path=delivery.path, digest=delivery.digest,
-                            status=303, location=location, work_order_id=work_order_id)
-        return Applied(location)
+            return Kept(keep.moved, conflict_id)
+
+
+class _Keep(Exception):
+    def __init__(self, moved: OrderMovedOn) -> None:
+        self.moved = moved
+
+
+async def _replay(actor: Actor, delivery: Delivery) -> Replayed | None:
+    """Under the key's lock (until the transaction ends): the first answer if the key was
+    delivered before; refused if it came with another change then."""
+    await lock_key(delivery.key)
+    receipt = await find_receipt(delivery.key)
+    if receipt is None:
+        return None
+    if (receipt.staff_user, receipt.path, receipt.body_hash) != (actor.id, delivery.path, delivery.digest):
+        raise KeyReused()
+    return Replayed(receipt)
 
 
 async def record_conflict(*, actor: Actor, work_order_id: int, key: str | None, path: str, fields: dict,
