@@ -13,17 +13,18 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from backend.errors import DomainError
+
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # what the phone sends is ~0.3 MB; this allows an unscaled photo
 MAX_SIDE = 2048  # pixels on the longer side once stored
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
-class PhotoRejected(Exception):
-    """The upload is not a usable photo; `message` is Swedish, for the person uploading."""
+class PhotoRejected(DomainError):
+    """The upload is not a usable photo (the photo field of the form it came with)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str = "photo") -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)

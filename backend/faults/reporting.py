@@ -108,7 +108,7 @@ def _photo_or_errors(photo_bytes: bytes | None, errors: list) -> Photo | None:
     try:
         return clean_photo(photo_bytes)
     except PhotoRejected as exc:
-        errors.append(("photo", exc.message))
+        errors.extend(exc.errors)
         return None
 
 

@@ -14,7 +14,7 @@ from backend.accounts.service import Actor
 from backend.forms import FormError, FormErrors, decimal, integer, text
 from backend.maintenance import service as maintenance
 from backend.maintenance.service import Answer, ChecklistError
-from backend.photos import PhotoRejected, clean_photo
+from backend.photos import clean_photo
 from backend.visits import recording as visits
 from backend.workorders import service
 from backend.workorders.service import WorkOrderError
@@ -165,11 +165,7 @@ async def _note(actor: Actor, order_id: int, form: dict, photo: bytes | None, *,
 async def _photo(actor: Actor, order_id: int, form: dict, photo: bytes | None, *, late: bool = False) -> None:
     if photo is None:
         raise FormError("Välj en bild att ladda upp.", "photo")
-    try:
-        cleaned = clean_photo(photo)
-    except PhotoRejected as exc:
-        raise FormError(exc.message, "photo") from None
-    await visits.add_photo(actor, order_id, cleaned, text(form, "caption", 300), late=late)
+    await visits.add_photo(actor, order_id, clean_photo(photo), text(form, "caption", 300), late=late)
 
 
 ACTIONS: dict[str, VisitAction] = {a.slug: a for a in (

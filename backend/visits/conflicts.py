@@ -25,22 +25,13 @@ from backend.accounts.service import Actor, staff_name_of
 from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
 from backend.errors import DomainError
-from backend.forms import FormError
-from backend.maintenance.service import ChecklistError
 from backend.photos import Photo, PhotoRejected, clean_photo
-from backend.workdays import STOCKHOLM
 from backend.sync import service as sync
 from backend.visits import page, recording
-from backend.workorders.service import (
-    STATUS_LABELS,
-    NotAssigned,
-    NotOpen,
-    WorkOrderError,
-    lock_order,
-    record_event,
-)
-from backend.workorders.tables import WorkOrderStatus
 from backend.visits.actions import VisitAction, action_for_path, kept_fields
+from backend.workdays import STOCKHOLM
+from backend.workorders.service import STATUS_LABELS, NotAssigned, NotOpen, lock_order, record_event
+from backend.workorders.tables import WorkOrderStatus
 
 RESOLUTION_LABELS = {"applied": "Tillämpad", "dismissed": "Avfärdad"}
 
@@ -243,7 +234,7 @@ async def apply_conflict(actor: Actor, conflict_id: int, *, seen_version: int, n
         except (NotAssigned, NotOpen) as exc:
             raise CannotApply(f"{action.label} går inte att tillämpa på arbetsordern som den är nu: "
                               f"{exc.message}") from None
-        except (WorkOrderError, ChecklistError, FormError) as exc:
+        except DomainError as exc:
             raise CannotApply(f"{action.label} går inte att tillämpa som den skickades: {exc.message}") from None
         await record_event(order["id"], actor.id, "conflict_applied",
                            f"{action.label} från {conflict['technician_name']}, skickad "
