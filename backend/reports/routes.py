@@ -6,7 +6,7 @@ from litestar.response import Template
 from backend.accounts.tables import STAFF_OVERSIGHT
 from backend.auth import current_actor, requires
 from backend.reports import service
-from backend.workorders.routes import today
+from backend.workdays import today
 
 
 class OverviewController(Controller):

@@ -153,7 +153,9 @@ def layer_violations(module: Module) -> list[str]:
         if unit is None or unit == module.unit:
             continue
         theirs = _rank(unit)
-        if theirs is None:
+        if name.rsplit(".", 1)[-1].endswith("routes"):
+            problems.append(f"{module.name} imports {name}, another domain's routes")
+        elif theirs is None:
             problems.append(f"{module.name} imports {name}, a composition root")
         elif mine[0] == 0 and theirs[0] == 1:
             problems.append(f"{module.name} (base) imports the domain module {name}")

@@ -92,6 +92,9 @@ def test_the_checker_finds_imports_that_run_up():
     assert layer_violations(routes) == []
     down = Module("backend.workorders.service", "workorders", "from backend.devices.service import x")
     assert layer_violations(down) == []
+    sideways = Module("backend.reports.routes", "reports", "from backend.workorders.routes import today")
+    assert layer_violations(sideways) == [
+        "backend.reports.routes imports backend.workorders.routes, another domain's routes"]
 
 
 def test_relative_imports_are_resolved():
