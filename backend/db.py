@@ -254,6 +254,10 @@ def transaction():
     return DB.transaction()
 
 
+def in_transaction() -> bool:
+    return DB.current_transaction.get() is not None
+
+
 @asynccontextmanager
 async def savepoint() -> AsyncIterator[None]:
     """Inside a `transaction()`: a part of it that can fail alone. An exception undoes what was

@@ -16,7 +16,6 @@ from backend.accounts.staff import AccountError, Actor, active_staff_member, act
 from backend.accounts.tables import ROLE_LABELS, Role
 from backend.db import Sql
 from backend.organisations import service as organisations
-from backend.piccolo_conf import DB
 
 INVITATION_HOURS = 72
 
@@ -228,7 +227,7 @@ async def dev_sign_in(token: str, now: datetime | None = None) -> Actor:
     The invitation stays usable, so the same person can register a real passkey later.
     """
     now = now or utcnow()
-    async with DB.transaction():
+    async with db.transaction():
         invitation = await open_invitation(token, now, lock=True)
         staff_user_id = invitation.staff_user
         if staff_user_id is None:

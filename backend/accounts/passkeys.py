@@ -22,7 +22,6 @@ from webauthn.helpers.structs import (
 from backend import db
 from backend.accounts.invitations import InvitationView, open_invitation, use_invitation
 from backend.accounts.staff import AccountError, Actor, actor_by_id, create_staff_user, utcnow
-from backend.piccolo_conf import DB
 
 CHALLENGE_SECONDS = 300
 RP_NAME = "Runda"
@@ -129,7 +128,7 @@ async def complete_registration(
 ) -> Actor:
     """Verify a new passkey, create the person if new, use up the invitation; all or nothing."""
     now = now or utcnow()
-    async with DB.transaction():
+    async with db.transaction():
         invitation = await open_invitation(token, now, lock=True)
         expected = _use_challenge(challenge, f"register:{invitation.id}", now)
         assert challenge is not None and challenge.user_handle is not None
@@ -195,7 +194,7 @@ async def complete_authentication(
         credential_id = base64url_to_bytes(credential["rawId"])
     except (KeyError, TypeError, ValueError):
         raise refused from None
-    async with DB.transaction():
+    async with db.transaction():
         row = await db.fetchrow(
             """
             SELECT p.id, p.public_key, p.sign_count, p.staff_user, u.organisation, u.active
@@ -265,7 +264,7 @@ async def rename_passkey(actor: Actor, passkey_id: int, nickname: str) -> None:
 
 
 async def remove_passkey(actor: Actor, passkey_id: int) -> None:
-    async with DB.transaction():
+    async with db.transaction():
         ids = [r["id"] for r in await db.fetch(
             "SELECT id FROM passkey WHERE staff_user = $1 FOR UPDATE", actor.id
         )]

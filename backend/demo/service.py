@@ -34,7 +34,6 @@ from backend.demo.workorders import (
     repair_orders,
 )
 from backend.organisations import service as organisations
-from backend.piccolo_conf import DB
 
 MAX_SCALE = 40
 
@@ -172,8 +171,8 @@ async def load_demo(
                               WorkCalendar(today - timedelta(days=800), today + timedelta(days=200)))
     faults = build_faults(region, seed, today)
     counts: dict[str, int] = {}
-    async with DB.transaction():
-        async with db.connection() as conn:
+    async with db.transaction():
+        async with db.connection() as conn:  # the connection itself: asyncpg's COPY
             exists = await conn.fetchval("SELECT id FROM organisation WHERE slug = $1", ORGANISATION_SLUG)
             if exists is not None:
                 raise DemoAlreadyLoaded(

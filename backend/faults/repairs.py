@@ -23,7 +23,6 @@ from backend.faults.reporting import (
 )
 from backend.faults.tokens import new_token
 from backend.patients.service import PatientNotVisible, may_see, patient_brief
-from backend.piccolo_conf import DB
 from backend.visits import service as visits
 from backend.workdays import STOCKHOLM
 from backend.workorders import service as workorders
@@ -70,7 +69,7 @@ async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, t
         raise NotFound()
     extra = [] if type in {t.value for t in PRESCRIBER_TYPES} else [("type", "Välj typ av arbetsorder.")]
     photo = checked_answers(data, device["category_code"], submission_key, photo_bytes, extra)
-    async with DB.transaction():
+    async with db.transaction():
         # Two taps on the button queue here; the second finds the first's order.
         await db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", submission_key)
         existing = await db.fetchrow(Sql(

@@ -17,7 +17,6 @@ from backend.devices import service as devices
 from backend.faults.categories import guide_for
 from backend.faults.errors import NotFound
 from backend.organisations.service import organisation_name, organisation_phone
-from backend.piccolo_conf import DB
 
 TOKEN_BYTES = 16  # 128 random bits, 22 characters of base64url
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -83,7 +82,7 @@ async def ensure_tokens(organisation_id: int, device_ids: list[int]) -> dict[int
 
 async def replace_device_token(organisation_id: int, individnummer: str) -> str:
     """A new sticker for a lost or damaged one: the old link stops working, the device stays."""
-    async with DB.transaction():
+    async with db.transaction():
         # The device's row stays locked until the new token is in: two replacements queue.
         found = await devices.device_ids(organisation_id, [individnummer], lock=True) if individnummer else {}
         if not found:

@@ -12,7 +12,6 @@ from backend.faults.categories import problem_labels
 from backend.faults.errors import AlreadyHandled, FaultError, NotFound
 from backend.faults.reporting import BRING_IN, REPLACEMENT, USABLE, describe_for_work_order, site_contact_for
 from backend.patients.service import PatientNotVisible, patient_brief, visible_names
-from backend.piccolo_conf import DB
 from backend.visits import service as visits
 from backend.workorders import service as workorders
 from backend.workorders.tables import WorkOrderType
@@ -97,7 +96,7 @@ async def triage_to_work_order(actor: Actor, report_id: int, *, type: str, urgen
     if len(note) > 1000:
         raise FaultError("Anteckningen får vara högst 1000 tecken.", "note")
     order_type = WorkOrderType.urgent_repair.value if urgent else type
-    async with DB.transaction():
+    async with db.transaction():
         report = await _report_row(actor.organisation, report_id, lock=True)
         if report["status"] != "new":
             raise AlreadyHandled()
@@ -127,7 +126,7 @@ async def close_report(actor: Actor, report_id: int, answer: str) -> str:
         raise FaultError("Skriv ett svar till den som anmälde.", "answer")
     if len(answer) > 1000:
         raise FaultError("Svaret får vara högst 1000 tecken.", "answer")
-    async with DB.transaction():
+    async with db.transaction():
         report = await _report_row(actor.organisation, report_id, lock=True)
         if report["status"] != "new":
             raise AlreadyHandled()

@@ -40,7 +40,6 @@ from backend.fittings.slots import (
     search_slots,
 )
 from backend.patients import service as patients
-from backend.piccolo_conf import DB
 from backend.workdays import working_days_between
 
 T = TypeVar("T")
@@ -121,7 +120,7 @@ async def _one_change() -> AsyncIterator[None]:
     """A transaction for one change, joined by the `db.*` calls inside it. Inside a caller's
     transaction it is a savepoint of that one, so a change the database refuses (an exclusion
     violation, a deadlock) undoes only itself and leaves the caller's transaction usable."""
-    if DB.current_transaction.get() is None:
+    if not db.in_transaction():
         async with db.transaction():
             yield
     else:
