@@ -96,7 +96,7 @@ class VisitController(Controller):
     guards = [requires(Role.technician)]
     middleware = [idempotent_writes]  # the outbox's deliveries are applied at most once
 
-    async def _page(self, request: Request, order_id: int, *, error: FormError | None = None,
+    async def _page(self, request: Request, order_id: int, *, error: DomainError | None = None,
                     form: dict | None = None, failed: str | None = None, status: int = 200,
                     notice: str | None = None) -> Template:
         try:
@@ -139,7 +139,7 @@ class VisitController(Controller):
         except NotAssigned as exc:
             return self._refused(slug, form, exc, kept=False)
         except OrderMovedOn as exc:
-            return await self._page(request, order_id, error=FormError(exc.message), form=form, failed=failed,
+            return await self._page(request, order_id, error=exc, form=form, failed=failed,
                                     status=409)
         except DomainError as exc:
             return await self._page(request, order_id, error=exc, form=form, failed=failed, status=400)
@@ -148,7 +148,7 @@ class VisitController(Controller):
         if isinstance(outcome, sync.Kept):
             if isinstance(outcome.reason, NotAssigned):
                 return self._refused(slug, form, outcome.reason, kept=True)
-            return await self._page(request, order_id, error=FormError(outcome.reason.message), form=form,
+            return await self._page(request, order_id, error=outcome.reason, form=form,
                                     failed=failed, status=409)
         return Redirect(outcome.location, status_code=303)
 
