@@ -111,5 +111,8 @@ def recent_orders(patient: Sql, limit: int = 20) -> Sql:
 
 
 async def patients_recent_orders(patient_id: int) -> list[dict]:
-    """The patient's latest orders (for the patient's record; no access check: the caller's)."""
-    return [dict(r) for r in await db.fetch(recent_orders(Sql(":id", id=patient_id)))]
+    """The patient's latest orders with their type and status in words (for the patient's record;
+    no access check: the caller's)."""
+    return [{**dict(r), "type_label": TYPE_LABELS[WorkOrderType(r["type"])],
+             "status_label": STATUS_LABELS[WorkOrderStatus(r["status"])]}
+            for r in await db.fetch(recent_orders(Sql(":id", id=patient_id)))]

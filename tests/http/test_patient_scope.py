@@ -110,3 +110,13 @@ async def test_an_empty_day_points_to_the_next_day_with_visits(app, worlds):
     assert "Inga besök planerade" in page.text
     assert f"Nästa dag med besök: {today.isoformat()}" in page.text
     await client.aclose()
+
+
+async def test_the_record_names_each_orders_type_and_status_in_words(app, worlds):
+    home, _ = worlds
+    client = await signed_in_client(app, home.organisation, home.staff["prescriber"])
+    page = await client.get(f"/patienter/{home.own}")
+    row = page.text.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Planerad</td>" in row and "AU hos brukare" in row
+    assert "planned" not in row and "repair_on_site" not in row
+    await client.aclose()
