@@ -368,7 +368,6 @@
         } else {
           alert.hidden = true;
         }
-        box.hidden = false;
         box.classList.toggle("offline", !navigator.onLine);
         renderQueue(all);
       });

@@ -57,6 +57,23 @@
   window.addEventListener("online", showFetchedAt);
   window.addEventListener("offline", showFetchedAt);
 
+  // After a refused form the page comes back with an error summary: take focus there, so a
+  // screen reader reads what to fix and the keyboard starts from its links.
+  function focusErrorSummary(root) {
+    var summary = (root || document).querySelector(".error-summary[tabindex]");
+    if (summary) summary.focus();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(); });
+  } else {
+    focusErrorSummary();
+  }
+  document.addEventListener("htmx:after:swap", function (event) {
+    var target = event.detail && event.detail.ctx && event.detail.ctx.target;
+    // Only within what was swapped: a swap elsewhere must not pull focus away.
+    if (target && target.parentNode && target.parentNode.querySelector) focusErrorSummary(target.parentNode);
+  });
+
   document.addEventListener("htmx:config:request", function (event) {
     var ctx = event.detail && event.detail.ctx;
     if (ctx && ctx.request && ctx.request.headers) {
