@@ -7,6 +7,7 @@ summary at the top of the page, which links to the field).
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -36,6 +37,19 @@ class FormErrors(FormError):
         return self._errors
 
 
+# PostgreSQL cannot store a NUL byte, and no person types the other control characters
+# (a tab and line breaks excepted): refuse them where the field is read, not as a 500.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+UNREADABLE = "Texten innehåller tecken som inte kan sparas. Ta bort dem och försök igen."
+
+# The database's integer columns and ids end here: a larger number names nothing.
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+
+# Dates people may give: far enough either way for any birth or plan, and short of the
+# calendar's ends, where date arithmetic (a week later, a year earlier) overflows.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def fields(data: dict) -> dict:
     """The submitted fields as typed (lists for repeated fields), without the CSRF token."""
     return {k: v for k, v in data.items() if k != "_csrf_token"}
@@ -47,21 +61,31 @@ def text(form: dict, name: str, limit: int = 2000) -> str:
         value = value[-1] if value else ""
     if not isinstance(value, str):
         return ""
-    return value.strip()[:limit]
+    return readable(value, name).strip()[:limit]
+
+
+def readable(value: str, name: str | None) -> str:
+    """`value` unchanged, or a FormError on `name` when it holds a NUL or control character."""
+    if _CONTROL.search(value):
+        raise FormError(UNREADABLE, name)
+    return value
 
 
 def many(form: dict, name: str) -> list[str]:
     value = form.get(name)
     if value is None or value == "":
         return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return [readable(str(v), name) for v in value] if isinstance(value, list) else [readable(str(value), name)]
 
 
 def integer(form: dict, name: str, message: str) -> int:
     try:
-        return int(text(form, name))
+        value = int(text(form, name, 40))
     except ValueError:
         raise FormError(message, name) from None
+    if not INT4_MIN <= value <= INT4_MAX:
+        raise FormError(message, name)
+    return value
 
 
 def decimal(form: dict, name: str, message: str, *, required: bool = True) -> Decimal | None:
@@ -84,9 +108,12 @@ def date_field(form: dict, name: str, message: str = "Skriv datumet som 2026-03-
     if not value and not required:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise FormError(message, name) from None
+    if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+        raise FormError(f"Välj ett datum mellan {EARLIEST_DATE.year} och {LATEST_DATE.year}.", name)
+    return parsed
 
 
 def time_field(form: dict, name: str) -> time:

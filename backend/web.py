@@ -7,12 +7,15 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import asyncpg
 from litestar import Request, Response
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.exceptions import ClientException, HTTPException
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.errors import DomainError
+from backend.forms import INT4_MAX, INT4_MIN
 from backend.workdays import STOCKHOLM
 
 log = logging.getLogger("runda.http")
@@ -47,6 +50,18 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "x-frame-options": "DENY",
 }
+
+STAFF_CACHE_CONTROL = "private, no-store"
+HSTS = "max-age=31536000"
+
+
+def _public_origin_is_https(scope: Scope) -> bool:
+    """HSTS only where the app is served over https: on plain-http localhost it would pin
+    a developer's browser to an https the machine does not serve."""
+    app = scope.get("litestar_app")
+    settings = app.state.get("settings") if app is not None else None
+    return settings is not None and settings.public_origin.startswith("https://")
+
 
 ERROR_TITLES = {
     400: "Felaktig förfrågan",
@@ -134,6 +149,37 @@ def error_page(request: Request, exc: Exception) -> Response:
     return render_error(request, status, title, text, detail, headers)
 
 
+# Input PostgreSQL (or asyncpg, before sending it) cannot hold: a NUL byte, a number beyond
+# its column, a date past the calendar's end, text that is not valid in the encoding. Each is
+# refused where it is read; these are the net under that, so the class never becomes a 500.
+# asyncpg's server-side DataError is SQLSTATE class 22; its client-side one is a ValueError.
+BAD_DATA_ERRORS = (
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions._base.DataError,
+    OverflowError,
+    UnicodeError,
+)
+
+
+def bad_data_page(request: Request, exc: Exception) -> Response:
+    """Input the database cannot hold is the asker's error: a 400 (or a 404 for a path id
+    no row can have), never a 500. The exception left the transaction, so it rolled back:
+    nothing was half-written."""
+    log.warning("bad_input", extra={"route": route_of(request.scope), "error": type(exc).__name__})
+    if any(isinstance(value, int) and not INT4_MIN <= value <= INT4_MAX
+           for value in request.scope.get("path_params", {}).values()):
+        return render_error(request, 404, ERROR_TITLES[404], ERROR_TEXTS[404], "", {})
+    return render_error(request, 400, ERROR_TITLES[400], ERROR_TEXTS[400],
+                        "Något av det du skickade innehöll tecken eller värden som inte kan tas emot.", {})
+
+
+def refusal_page(request: Request, exc: DomainError) -> Response:
+    """A refusal no route caught (a field read before its form's try): still a 400 that says,
+    in Swedish, what was wrong, rather than a 500. Routes show it next to the field instead."""
+    log.warning("uncaught_refusal", extra={"route": route_of(request.scope), "error": type(exc).__name__})
+    return render_error(request, 400, ERROR_TITLES[400], ERROR_TEXTS[400], exc.message, {})
+
+
 def not_signed_in(request: Request) -> Response:
     """A page opened without a valid session goes to sign-in; scripts get a plain 401."""
     wants_page = request.method == "GET" and not is_htmx(request) and "text/html" in request.headers.get("accept", "")
@@ -170,6 +216,13 @@ async def before_send(message: Message, scope: Scope) -> None:
     for name, value in SECURITY_HEADERS.items():
         if name.encode() not in present:
             headers.append((name.encode(), value.encode()))
+    # Anything answered to a signed-in person may name a patient: no shared cache, no disk
+    # copy. A route that chose its own lifetime (a visit's photos) keeps it; the offline day
+    # is cached by the service worker's Cache API, which Cache-Control does not govern.
+    if b"cache-control" not in present and scope.get("user") is not None:
+        headers.append((b"cache-control", STAFF_CACHE_CONTROL.encode()))
+    if b"strict-transport-security" not in present and _public_origin_is_https(scope):
+        headers.append((b"strict-transport-security", HSTS.encode()))
     message["headers"] = headers
     started = scope.get("state", {}).get("runda_started")
     log.info(

@@ -11,7 +11,16 @@ from datetime import datetime
 
 import webauthn
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import (
+    InvalidAttestationObjectStructure,
+    InvalidAuthenticationResponse,
+    InvalidAuthenticatorDataStructure,
+    InvalidBackupFlags,
+    InvalidCBORData,
+    InvalidJSONStructure,
+    InvalidPublicKeyStructure,
+    InvalidRegistrationResponse,
+)
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -66,6 +75,17 @@ def _use_challenge(challenge: Challenge | None, purpose: str, now: datetime) -> 
     if challenge.expires_at < now.timestamp():
         raise SignInRefused("Det tog för lång tid. Försök igen.")
     return challenge.value
+
+
+# What a credential that is not what it should be raises, from the library or from reading it:
+# a JSON shape the library refuses ({}, no "response"), bytes that are not CBOR or a key…
+MALFORMED = (
+    InvalidJSONStructure, InvalidCBORData, InvalidAttestationObjectStructure, InvalidAuthenticatorDataStructure,
+    InvalidPublicKeyStructure, InvalidBackupFlags, ValueError, KeyError, TypeError, AttributeError,
+)
+
+
+UNREADABLE_NAME = "Namnet innehåller tecken som inte kan sparas. Ta bort dem och försök igen."
 
 
 def parse_credential(body: bytes) -> dict:
@@ -128,6 +148,9 @@ async def complete_registration(
 ) -> Actor:
     """Verify a new passkey, create the person if new, use up the invitation; all or nothing."""
     now = now or utcnow()
+    nickname = " ".join(nickname.split())
+    if _has_control_characters(nickname):
+        raise SignInRefused(UNREADABLE_NAME)
     async with db.transaction():
         invitation = await open_invitation(token, now, lock=True)
         expected = _use_challenge(challenge, f"register:{invitation.id}", now)
@@ -140,7 +163,7 @@ async def complete_registration(
                 expected_origin=origin,
                 require_user_verification=True,
             )
-        except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
+        except (InvalidRegistrationResponse, *MALFORMED):
             raise SignInRefused("Passkeyn kunde inte registreras. Försök igen.") from None
         staff_user_id = invitation.staff_user
         if staff_user_id is None:
@@ -148,7 +171,9 @@ async def complete_registration(
                 organisation=invitation.organisation, name=invitation.name, role=invitation.role,
                 care_unit=invitation.care_unit, user_handle=challenge.user_handle, now=now,
             )
-        transports = (credential.get("response") or {}).get("transports") or []
+        response = credential.get("response")
+        transports = response.get("transports") if isinstance(response, dict) else None
+        transports = transports if isinstance(transports, list) else []
         count = await db.fetchval("SELECT count(*) FROM passkey WHERE staff_user = $1", staff_user_id)
         try:
             await db.execute(
@@ -192,7 +217,7 @@ async def complete_authentication(
     refused = SignInRefused("Inloggningen misslyckades. Använd en passkey som är registrerad för Runda.")
     try:
         credential_id = base64url_to_bytes(credential["rawId"])
-    except (KeyError, TypeError, ValueError):
+    except MALFORMED:
         raise refused from None
     async with db.transaction():
         row = await db.fetchrow(
@@ -216,7 +241,7 @@ async def complete_authentication(
                 credential_current_sign_count=0,
                 require_user_verification=True,
             )
-        except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
+        except (InvalidAuthenticationResponse, *MALFORMED):
             raise refused from None
         stored = row["sign_count"]
         regressed = (verified.new_sign_count > 0 or stored > 0) and verified.new_sign_count <= stored
@@ -250,8 +275,15 @@ async def list_passkeys(actor: Actor) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def _has_control_characters(value: str) -> bool:
+    # PostgreSQL refuses a NUL byte, and no name needs the other control characters.
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 async def rename_passkey(actor: Actor, passkey_id: int, nickname: str) -> None:
     nickname = " ".join(nickname.split())
+    if _has_control_characters(nickname):
+        raise AccountError(UNREADABLE_NAME, field="nickname")
     if not nickname:
         raise AccountError("Skriv ett namn, till exempel ”Jobbtelefonen”.", field="nickname")
     if len(nickname) > 100:

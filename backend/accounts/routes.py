@@ -14,6 +14,7 @@ from backend.accounts import service
 from backend.accounts.service import AccountError, Actor, InvitationUnusable, SignInRefused
 from backend.accounts.tables import ROLE_LABELS, STAFF_OVERSIGHT, Role
 from backend.auth import current_actor, is_loopback, requires, sign_in, signed_in
+from backend.forms import INT4_MAX, INT4_MIN, FormError, readable
 from backend.organisations import service as organisations
 from backend.settings import Settings
 
@@ -51,7 +52,7 @@ class SignInController(Controller):
         actor = request.scope.get("user")
         return Redirect(start_page(actor) if actor else "/logga-in")
 
-    @get("/logga-in", opt={"public": True})
+    @get("/logga-in", opt={"public": True, "rate_limited": True})
     async def sign_in_page(self, request: Request) -> Template | Redirect:
         actor = request.scope.get("user")
         if actor:
@@ -233,13 +234,14 @@ class InvitationAdminController(Controller):
         actor = current_actor(request)
         form = {k: str(v) for k, v in data.items() if k != "_csrf_token"}
         try:
+            readable(form.get("name", ""), "name")
             staff_user_id = _optional_int(form.get("staff_user"), "staff_user")
             token, _ = await service.create_invitation(
                 organisation_id=actor.organisation, name=form.get("name", ""), role=form.get("role", ""),
                 care_unit_id=_optional_int(form.get("care_unit"), "care_unit"),
                 staff_user_id=staff_user_id, invited_by=actor,
             )
-        except AccountError as exc:
+        except (AccountError, FormError) as exc:
             return await self._page(request, form=form, error=exc, status=400)
         return await self._page(request, link=f"{settings_of(request).public_origin}/inbjudan/{token}")
 
@@ -256,6 +258,9 @@ def _optional_int(value: str | None, field: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise AccountError("Ogiltigt val.", field=field) from None
+    if not INT4_MIN <= number <= INT4_MAX:  # beyond any id: no such choice
+        raise AccountError("Ogiltigt val.", field=field)
+    return number

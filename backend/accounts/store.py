@@ -95,9 +95,17 @@ class PostgresStore(NamespacedStore):
         return max(0, int((expires_at - datetime.now(timezone.utc)).total_seconds()))
 
     async def increment(self, key: str, window: int | timedelta) -> int:
-        """Count one more at `key` and return the count in the current window (a fixed
-        window of `window` seconds from the first count). Atomic, so every process agrees."""
-        return await db.fetchval(
+        """Count one more at `key` and return the count in the current window."""
+        count, _ = await self.count(key, window)
+        return count
+
+    async def count(self, key: str, window: int | timedelta) -> tuple[int, int]:
+        """Count one more at `key`: the count in the current window (a fixed window of
+        `window` seconds from its first count) and the seconds until it ends.
+
+        One statement: the row lock of ON CONFLICT DO UPDATE orders concurrent counts, each
+        sees the one before it, so every process agrees and none is lost."""
+        row = await db.fetchrow(
             """
             INSERT INTO kv_store (namespace, key, value, expires_at)
             VALUES ($1, $2, '1', now() + make_interval(secs => $3::float8))
@@ -106,7 +114,12 @@ class PostgresStore(NamespacedStore):
                              ELSE convert_to((convert_from(kv_store.value, 'UTF8')::int + 1)::text, 'UTF8') END,
                 expires_at = CASE WHEN kv_store.expires_at <= now() THEN EXCLUDED.expires_at
                                   ELSE kv_store.expires_at END
-            RETURNING convert_from(value, 'UTF8')::int
+            RETURNING convert_from(value, 'UTF8')::int AS count,
+                      ceil(extract(epoch FROM expires_at - now()))::int AS resets_in
             """,
             self.namespace, key, _seconds(window),
         )
+        # Counters of addresses that went quiet are swept now and then, as in set().
+        if random.random() < 0.01:
+            await self.delete_expired()
+        return row["count"], max(0, row["resets_in"])

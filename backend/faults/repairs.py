@@ -68,7 +68,7 @@ async def order_repair(actor: Actor, individnummer: str, data: ReportInput, *, t
     if not await may_see(actor, device["holder"]):
         raise NotFound()
     extra = [] if type in {t.value for t in PRESCRIBER_TYPES} else [("type", "Välj typ av arbetsorder.")]
-    photo = checked_answers(data, device["category_code"], submission_key, photo_bytes, extra)
+    photo = await checked_answers(data, device["category_code"], submission_key, photo_bytes, extra)
     async with db.transaction():
         # Two taps on the button queue here; the second finds the first's order.
         await db.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", submission_key)

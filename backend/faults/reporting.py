@@ -102,25 +102,25 @@ def check_report(data: ReportInput, category_code: str | None) -> list[tuple[str
     return errors
 
 
-def _photo_or_errors(photo_bytes: bytes | None, errors: list) -> Photo | None:
+async def _photo_or_errors(photo_bytes: bytes | None, errors: list) -> Photo | None:
     if not photo_bytes:
         return None
     try:
-        return clean_photo(photo_bytes)
+        return await clean_photo(photo_bytes)
     except PhotoRejected as exc:
         errors.extend(exc.errors)
         return None
 
 
-def checked_answers(data: ReportInput, category_code: str | None, submission_key: str,
-             photo_bytes: bytes | None, extra: list[tuple[str | None, str]] = ()) -> Photo | None:
+async def checked_answers(data: ReportInput, category_code: str | None, submission_key: str,
+                          photo_bytes: bytes | None, extra: list[tuple[str | None, str]] = ()) -> Photo | None:
     errors = check_report(data, category_code)
     if data.honeypot:
         raise ReportInvalid(errors)
     if not looks_like_token(submission_key):
         errors.insert(0, (None, "Formuläret var ofullständigt. Kontrollera uppgifterna och skicka igen."))
     errors.extend(extra)
-    photo = _photo_or_errors(photo_bytes, errors)
+    photo = await _photo_or_errors(photo_bytes, errors)
     if errors:
         raise ReportInvalid(errors)
     return photo
@@ -140,12 +140,42 @@ def report_values(data: ReportInput, photo: Photo | None) -> list:
             photo.width if photo else None, photo.height if photo else None]
 
 
+# Back + Send again after the receipt: the browser fetches the form anew (a new hidden
+# submission key) and fills in what was typed, but not the key, nor the file. The same answers
+# for the same device shortly after are that same report, so the first receipt is shown.
+RESEND_WINDOW_MINUTES = 30
+ANSWER_COLUMNS = [c.strip() for c in REPORT_COLUMNS.split(",") if not c.strip().startswith("photo")]
+
+
+async def _same_answers_sent(device: PublicDevice, data: ReportInput, submission_key: str,
+                             photo: Photo | None) -> str | None:
+    """The status token of a web report of `device`, made within the window under another key,
+    whose every answer equals these, and whose photo is this one if one came (a browser never
+    fills a file in again, so a resend without one may be of a report with one)."""
+    answers = report_values(data, None)[: len(ANSWER_COLUMNS)]
+    same = " AND ".join(f"{column} IS NOT DISTINCT FROM ${n}"
+                        for n, column in enumerate(ANSWER_COLUMNS, start=5))
+    return await db.fetchval(
+        f"""
+        SELECT status_token FROM fault_report
+         WHERE device = $1 AND channel = 'web' AND submission_key <> $2
+           AND received_at > now() - make_interval(mins => $3) AND {same}
+           AND ($4::bytea IS NULL OR photo = $4)
+         ORDER BY id LIMIT 1
+        """,
+        device.device_id, submission_key, RESEND_WINDOW_MINUTES, photo.content if photo else None, *answers,
+    )
+
+
 async def report_fault(device: PublicDevice, data: ReportInput, *, submission_key: str,
                        photo_bytes: bytes | None = None) -> str:
     """Anyone with the sticker (`device`, from public_device) reports a fault; returns the
-    private status token. A resend of the same form (same submission key) is the same
-    report: its token is returned."""
-    photo = checked_answers(data, device.category_code, submission_key, photo_bytes)
+    private status token. A resend of the same form (same submission key), or of the same
+    answers under a new key soon after (Back + Send), is the same report: its token is returned."""
+    photo = await checked_answers(data, device.category_code, submission_key, photo_bytes)
+    resent = await _same_answers_sent(device, data, submission_key, photo)
+    if resent is not None:
+        return resent
     status_token = await db.fetchval(
         f"""
         WITH n AS (SELECT nextval(pg_get_serial_sequence('fault_report', 'id')) AS id)

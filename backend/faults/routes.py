@@ -23,7 +23,7 @@ from backend.auth import current_actor, requires
 from backend.devices.service import normalise_individnummer
 from backend.faults import service
 from backend.faults.service import AlreadyHandled, FaultError, LabelError, NotFound, ReportInvalid
-from backend.forms import Form, fields, many, text
+from backend.forms import Form, FormError, fields, many, text
 from backend.photos import MAX_UPLOAD_BYTES
 from backend.workorders.service import TYPE_LABELS
 from backend.workorders.tables import WorkOrderType
@@ -36,6 +36,9 @@ PUBLIC_POST = {**PUBLIC, "exclude_from_csrf": True}
 # A photo and the answers; anything larger is refused (413) before it is read.
 MAX_REPORT_BODY = MAX_UPLOAD_BYTES + 256 * 1024
 NO_STORE = {"cache-control": "private, no-store"}
+# The sticker's landing page names the device's category and the centre's phone, no person;
+# the staff redirect above it is sent to a signed-in person and so is never stored.
+BRIEFLY = {"cache-control": "public, max-age=300"}
 _ORDER_NUMBER = re.compile(r"AO-\d{4}-[A-Z0-9-]{1,12}")
 _REPORT_NUMBER = re.compile(r"FA-\d{4}-\d{1,9}")
 
@@ -125,7 +128,7 @@ class PublicFaultController(Controller):
         if request.scope.get("user") is not None:
             # A technician (any staff member) scanning the sticker lands on the device card.
             return Redirect(f"/enheter/{device.individnummer}")
-        return Template("faults/device.html", context={"device": device, "token": token})
+        return Template("faults/device.html", context={"device": device, "token": token}, headers=BRIEFLY)
 
     @get("/{token:str}/anmal", opt=PUBLIC)
     async def report_form(self, token: FromPath[str]) -> Template:
@@ -143,7 +146,7 @@ class PublicFaultController(Controller):
         try:
             status_token = await service.report_fault(
                 device, _report_input(form), submission_key=text(form, "submission", 100), photo_bytes=photo)
-        except ReportInvalid as exc:
+        except (ReportInvalid, FormError) as exc:  # FormError: a field that cannot be stored
             return Template("faults/report.html", context={
                 "device": device, "token": token, "error": exc, "form": _form_values(form),
                 "photo_again": bool(photo) and exc.for_field("photo") is None,
@@ -311,7 +314,7 @@ class RepairOrderController(Controller):
                 type=text(form, "type", 40), submission_key=text(form, "submission", 100), photo_bytes=photo)
         except NotFound:
             raise NotFoundException() from None
-        except ReportInvalid as exc:
+        except (ReportInvalid, FormError) as exc:  # FormError: a field that cannot be stored
             return await self._page(request, individnummer, form=_form_values(form), error=exc,
                                     status=400, photo_again=bool(photo) and exc.for_field("photo") is None)
         return Redirect(f"/reparationer?bestalld={order['number']}", status_code=303)

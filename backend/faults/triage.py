@@ -139,11 +139,14 @@ async def close_report(actor: Actor, report_id: int, answer: str) -> str:
 
 
 async def report_photo(actor: Actor, report_id: int) -> tuple[bytes, str]:
-    row = await db.fetchrow(
-        "SELECT photo, photo_content_type FROM fault_report WHERE id = $1 AND organisation = $2 "
-        "AND photo IS NOT NULL",
-        report_id, actor.organisation,
-    )
+    """The report's photo; the read is audited against the device's holder, as the report's is."""
+    row = await db.fetchrow(Sql(
+        "SELECT r.photo, r.photo_content_type, d.holder FROM fault_report r JOIN LATERAL (:device) d ON true "
+        "WHERE r.id = :report AND r.organisation = :org AND r.photo IS NOT NULL",
+        report=report_id, org=actor.organisation, device=device_row(db.raw("r.device")),
+    ))
     if row is None:
         raise NotFound()
+    if row["holder"] is not None:
+        await record_patient_reads(actor, [row["holder"]], "fault_report_photo")
     return row["photo"], row["photo_content_type"]

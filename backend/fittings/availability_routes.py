@@ -208,7 +208,9 @@ class PublicFeedController(Controller):
 
     path = "/kalender"
 
-    @get("/{feed:str}", opt={"public": True, "rate_limited": True})
+    # A calendar app keeps no cookies and posts nothing: neither a session (auth.session_config
+    # excludes /kalender/) nor a CSRF cookie is set on it.
+    @get("/{feed:str}", opt={"public": True, "rate_limited": True, "exclude_from_csrf": True})
     async def feed(self, feed: FromPath[str]) -> Response:
         token = feed[: -len(".ics")] if feed.endswith(".ics") else ""
         staff_user_id = await service.staff_user_for_feed_token(token) if token else None
@@ -216,7 +218,7 @@ class PublicFeedController(Controller):
             raise NotFoundException()
         return Response(
             content=await service.calendar_feed(staff_user_id),
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",  # Litestar adds "; charset=utf-8" to every text/* type
             headers={"cache-control": "private, no-store"},
         )
 

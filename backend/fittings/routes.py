@@ -252,7 +252,7 @@ class BookingFlowController(Controller):
             if exc.field != "q" and _text(form, "patient"):
                 try:
                     patient = await self._patient(current_actor(request), form)
-                except NotFoundException:
+                except (NotFoundException, FormError):  # no such patient, or not a number at all
                     patient = None
             return await self._choose_page(request, form, patient=patient, error=exc, status=400)
         return await self._times_page(request, form, choice)

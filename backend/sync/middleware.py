@@ -1,11 +1,12 @@
 """Idempotent writes on the web: a POST with an `Idempotency-Key` header is applied at most once.
 
 Wrapped around the routes a technician writes to (the outbox's targets). It reads the key
-and the body and hands the route a `Delivery` (scope state "runda.delivery"). The route runs
-its write through `service.apply_or_keep`, which replays the first answer for a key seen
-before (refusing the same key with another change, 422), or applies the write or keeps it as a
-conflict, with the receipt, in one transaction: what is kept is decided there, never from the
-answer's status code. A redirect becomes JSON for the outbox.
+and the body (never past the route's size limit: 413) and hands the route a `Delivery`
+(scope state "runda.delivery"). The route runs its write through `service.apply_or_keep`,
+which replays the first answer for a key seen before (refusing the same key with another
+change, 422), or applies the write or keeps it as a conflict, with the receipt, in one
+transaction: what is kept is decided there, never from the answer's status code. A redirect
+becomes JSON for the outbox.
 """
 
 from __future__ import annotations
@@ -61,12 +62,23 @@ def idempotent_writes(app: ASGIApp) -> ASGIApp:
             await _send_all(send, _error(400, "Ändringens nyckel (Idempotency-Key) ska vara ett UUID."))
             return
 
-        chunks = []
+        # The route's size limit holds before anything is kept in memory: a body declared, or
+        # found while reading, to be larger is answered 413 and the rest is never read.
+        limit = _body_limit(scope)
+        if limit is not None and _declared_length(headers) > limit:
+            await _send_all(send, _too_large(limit))
+            return
+        chunks, size = [], 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if limit is not None and size > limit:
+                await _send_all(send, _too_large(limit))
+                return
+            chunks.append(chunk)
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
@@ -93,6 +105,24 @@ def idempotent_writes(app: ASGIApp) -> ASGIApp:
         await _send_all(send, captured)
 
     return middleware
+
+
+def _body_limit(scope: Scope) -> int | None:
+    """The matched route's request_max_body_size (its own, its controller's, or the app's)."""
+    handler = scope.get("route_handler")
+    return handler.resolve_request_max_body_size() if handler is not None else None
+
+
+def _declared_length(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+def _too_large(limit: int) -> list[Message]:
+    megabytes = max(1, round(limit / 1_000_000))
+    return _error(413, f"Ändringen är för stor för att tas emot (högst {megabytes} MB). Ingenting har sparats.")
 
 
 def _as_json(messages: list[Message]) -> list[Message]:

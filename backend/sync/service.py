@@ -18,6 +18,7 @@ from backend import db
 from backend.accounts.service import Actor, staff_name
 from backend.db import Sql, raw
 from backend.errors import DomainError
+from backend.photos import PhotoRejected, clean_photo
 from backend.workorders import service as workorders
 from backend.workorders.service import OrderMovedOn
 
@@ -181,7 +182,15 @@ async def _replay(actor: Actor, delivery: Delivery) -> Replayed | None:
 
 async def record_conflict(*, actor: Actor, work_order_id: int, key: str | None, path: str, fields: dict,
                           message: str, base_version: int | None, photo: bytes | None = None) -> int:
-    """Keep a refused submission in full: every field as sent (and the photo), and why."""
+    """Keep a refused submission in full: every field as sent (and the photo), and why.
+
+    The photo is cleaned first, like every stored photo (re-encoded, no EXIF position); one
+    that is not a usable image is left out, and the message says so: the fields are kept."""
+    if photo is not None:
+        try:
+            photo = (await clean_photo(photo)).content
+        except PhotoRejected as rejected:
+            photo, message = None, f"{message} Fotot kunde inte sparas: {rejected.message}"
     return await db.fetchval(
         """
         INSERT INTO sync_conflict (organisation, staff_user, work_order, key, path, fields, photo, message, base_version)

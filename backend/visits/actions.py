@@ -165,7 +165,7 @@ async def _note(actor: Actor, order_id: int, form: dict, photo: bytes | None, *,
 async def _photo(actor: Actor, order_id: int, form: dict, photo: bytes | None, *, late: bool = False) -> None:
     if photo is None:
         raise FormError("Välj en bild att ladda upp.", "photo")
-    await visits.add_photo(actor, order_id, clean_photo(photo), text(form, "caption", 300), late=late)
+    await visits.add_photo(actor, order_id, await clean_photo(photo), text(form, "caption", 300), late=late)
 
 
 ACTIONS: dict[str, VisitAction] = {a.slug: a for a in (

@@ -179,7 +179,7 @@ async def kept_photo(actor: Actor, conflict_id: int) -> Photo:
     if kept is None or not _may_see(actor, kept[0]):
         raise ConflictNotFound()
     try:
-        return clean_photo(kept[1])
+        return await clean_photo(kept[1])
     except PhotoRejected:
         raise ConflictNotFound() from None
 

@@ -190,10 +190,13 @@ async def protocol(actor: Actor, work_order_id: int) -> dict:
 async def photo(actor: Actor, photo_id: int) -> tuple[bytes, str]:
     """A photo's bytes, for the order's technician and the organisation's coordinators and admins."""
     row = await db.fetchrow(Sql(
-        "SELECT ph.content, ph.content_type, w.assignee FROM work_photo ph JOIN LATERAL (:order) w ON true "
+        "SELECT ph.content, ph.content_type, w.assignee, w.patient FROM work_photo ph JOIN LATERAL (:order) w ON true "
         "WHERE ph.id = :id AND w.order_organisation = :org",
         order=workorders.order_brief(raw("ph.work_order")), id=photo_id, org=actor.organisation))
     if row is None or not (actor.role in (Role.coordinator, Role.admin)
                            or (actor.role is Role.technician and row["assignee"] == actor.id)):
         raise WorkOrderNotFound()
+    # A photo of a patient's home is part of their record: its read is logged like the record's.
+    if row["patient"] is not None:
+        await record_patient_reads(actor, [row["patient"]], "photo")
     return row["content"], row["content_type"]

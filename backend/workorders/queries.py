@@ -77,8 +77,8 @@ def order_category(work_order: Sql) -> Sql:
 
 
 def order_brief(work_order: Sql) -> Sql:
-    """The order's number, status and assignee, as a row source: `JOIN LATERAL (:order) w ON true`."""
-    return Sql("SELECT number, status, assignee, organisation AS order_organisation FROM work_order "
+    """The order's number, status, assignee and patient, as a row source: `JOIN LATERAL (:order) w ON true`."""
+    return Sql("SELECT number, status, assignee, patient, organisation AS order_organisation FROM work_order "
                "WHERE id = :order", order=work_order)
 
 

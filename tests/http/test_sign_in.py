@@ -210,3 +210,70 @@ async def make_signed_in(app, world, role):
     from tests.support.http import signed_in_client
 
     return await signed_in_client(app, world.organisation, world.staff[role])
+
+
+async def session_rows() -> int:
+    return await db.fetchval("SELECT count(*) FROM kv_store WHERE namespace = 'sessions'")
+
+
+async def test_anonymous_page_views_store_no_session(app, world):
+    from tests.support.factories import add_device, add_patient, device_token
+
+    sticker = await device_token(world, await add_device(world, holder=await add_patient(world)))
+    invitation = await invite(world)
+    before = await session_rows()
+    for _ in range(20):
+        # A browser that keeps no cookies: every request comes without one.
+        async with new_client(app) as browser:
+            for path in ("/", "/logga-in", "/logga-in?utloggad=1", "/offline", f"/f/{sticker}",
+                         f"/f/{sticker}/anmal", f"/inbjudan/{invitation}"):
+                page = await browser.get(path)
+                assert page.status_code in (200, 302, 303), (path, page.status_code)
+                assert SESSION_COOKIE not in page.headers.get("set-cookie", ""), path
+    assert await session_rows() == before
+
+
+async def test_a_session_id_the_server_did_not_issue_is_dropped_not_stored(app, world):
+    made_up = "a" * 32
+    async with new_client(app) as browser:
+        browser.cookies.set(SESSION_COOKIE, made_up)
+        page = await browser.get("/logga-in")
+        assert page.status_code == 200
+        cleared = [v for k, v in page.headers.multi_items() if k == "set-cookie" and SESSION_COOKIE in v]
+        assert cleared and all(f"{SESSION_COOKIE}=null" in v for v in cleared)
+        # Something worth keeping (a sign-in challenge) goes under an id of the server's own.
+        token = await csrf(browser)
+        browser.cookies.clear()
+        options = await browser.post("/logga-in/alternativ", headers={
+            "x-csrftoken": token, "cookie": f"{SESSION_COOKIE}={made_up}; runda_csrf={token}"})
+        assert options.status_code == 201
+        issued = options.cookies.get(SESSION_COOKIE)
+        assert issued not in (None, "null", made_up)
+    assert await db.fetchval("SELECT count(*) FROM kv_store WHERE namespace = 'sessions' AND key = $1",
+                             made_up) == 0
+    assert await db.fetchval("SELECT count(*) FROM kv_store WHERE namespace = 'sessions' AND key = $1",
+                             issued) == 1
+
+
+async def test_signing_in_gives_a_new_csrf_token_and_the_old_one_stops_working(app, world):
+    authenticator = await register_via_invitation(new_client(app), await invite(world, role="coordinator"))
+    async with new_client(app) as client:
+        before = await csrf(client)
+        result = await sign_in_with(client, authenticator)
+        assert result.status_code == 201
+        after = client.cookies.get("runda_csrf")
+        assert after and after != before
+        invitation = {"name": "Nils", "role": "technician"}
+        with_old = await client.post("/admin/inbjudningar", data={**invitation, "_csrf_token": before})
+        assert with_old.status_code == 403
+        with_new = await client.post("/admin/inbjudningar", data={**invitation, "_csrf_token": after})
+        assert with_new.status_code == 200 and "/inbjudan/" in with_new.text
+
+
+async def test_the_sign_in_page_itself_is_rate_limited(app, world):
+    async with new_client(app, client_host="10.9.8.9") as client:
+        statuses = [(await client.get("/logga-in")).status_code for _ in range(31)]
+        assert statuses[:30] == [200] * 30 and statuses[30] == 429
+        limited = await client.get("/logga-in")
+        assert limited.status_code == 429 and "För många försök" in limited.text
+        assert int(limited.headers["retry-after"]) <= 60

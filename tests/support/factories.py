@@ -240,7 +240,9 @@ async def add_fault_report(world: World, device: int, **answers) -> tuple[int, s
     from backend.faults import service as faults
 
     public = await faults.public_device(await device_token(world, device))
-    status_token = await faults.report_fault(public, faults.ReportInput(**{**FAULT_ANSWERS, **answers}),
+    # A new call is a new report: the same answers again shortly after would be the first one.
+    unique = {"call_times": f"{FAULT_ANSWERS['call_times']} ({next(_counter)})"}
+    status_token = await faults.report_fault(public, faults.ReportInput(**{**FAULT_ANSWERS, **unique, **answers}),
                                              submission_key=faults.new_token())
     report = await db.fetchval("SELECT id FROM fault_report WHERE status_token = $1", status_token)
     return report, status_token

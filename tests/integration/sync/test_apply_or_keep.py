@@ -8,10 +8,12 @@ import uuid
 import pytest
 
 from backend import db
+from backend.photos import clean_photo
 from backend.sync import service as sync
 from backend.visits import service as visits
 from backend.workorders.service import VersionConflict, WorkOrderError
 from tests.integration.workorders.conftest import actor, world  # noqa: F401 (the fixture)
+from tests.support.factories import jpeg_bytes
 
 
 def delivery(path: str = "/besok/1/tid") -> sync.Delivery:
@@ -49,15 +51,16 @@ async def test_a_write_that_meets_a_moved_order_is_kept_in_full_and_what_it_did_
         await visits.add_time(tech, world.repair, 30)  # written, then the order turns out to have moved on
         raise VersionConflict(None, None)
 
-    kept = await sync.apply_or_keep(tech, sent, work_order_id=world.repair, fields={"minutes": "30"}, photo=b"jpg",
-                                    base_version=4, apply=apply)
+    kept = await sync.apply_or_keep(tech, sent, work_order_id=world.repair, fields={"minutes": "30"},
+                                    photo=jpeg_bytes(), base_version=4, apply=apply)
     assert isinstance(kept, sync.Kept) and isinstance(kept.reason, VersionConflict)
     assert await counts(world.repair) == (0, 1, 1)
     conflict = await db.fetchrow("SELECT fields, photo, base_version, key::text FROM sync_conflict WHERE id = $1",
                                  kept.conflict_id)
-    assert (conflict["photo"], conflict["base_version"], conflict["key"]) == (b"jpg", 4, sent.key)
-    again = await sync.apply_or_keep(tech, sent, work_order_id=world.repair, fields={"minutes": "30"}, photo=b"jpg",
-                                     base_version=4, apply=apply)
+    assert (conflict["base_version"], conflict["key"]) == (4, sent.key)
+    assert bytes(conflict["photo"]) == (await clean_photo(jpeg_bytes())).content  # kept cleaned, as stored photos are
+    again = await sync.apply_or_keep(tech, sent, work_order_id=world.repair, fields={"minutes": "30"},
+                                     photo=jpeg_bytes(), base_version=4, apply=apply)
     assert isinstance(again, sync.Replayed) and again.receipt.status == 409
     assert await counts(world.repair) == (0, 1, 1)
 
