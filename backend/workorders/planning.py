@@ -39,7 +39,9 @@ async def plan_order(actor: Actor, work_order_id: int, version: int, *, technici
     if day < today:
         raise WorkOrderError("Dagen har redan varit. Välj idag eller en senare dag.", "day")
     async with db.transaction():
-        if await accounts.staff_role(actor.organisation, technician_id) is not Role.technician:
+        technician = await accounts.staff_member(technician_id)
+        if (technician is None or technician["organisation"] != actor.organisation or not technician["active"]
+                or technician["role"] != Role.technician):
             raise WorkOrderError("Välj en tekniker.", "technician")
         order = await lock_order(actor, work_order_id)
         await check_version(order, version)
@@ -59,7 +61,7 @@ async def plan_order(actor: Actor, work_order_id: int, version: int, *, technici
             "status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'planned' END, not_completed_reason = NULL",
             technician_id, day, window_start, window_end, position,
         )
-        name = await accounts.staff_name_of(technician_id)
+        name = technician["name"]
         await record_event(order["id"], actor.id, "planned",
                            f"{name}, {day.isoformat()} {window_start:%H:%M}–{window_end:%H:%M}")
         return new_version
