@@ -18,7 +18,7 @@ BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms",
         "web", "auth", "boundaries")
 
 # Domains, lowest first: a domain's rules may import only the domains before it.
-DOMAINS = ("organisations", "accounts", "audit", "patients", "devices", "workorders", "maintenance",
+DOMAINS = ("changes", "organisations", "accounts", "audit", "patients", "devices", "workorders", "maintenance",
            "sync", "visits", "faults", "fittings", "reports", "system")
 
 # Modules that put the application together; they may import anything.
@@ -30,6 +30,7 @@ ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
 BULK_LOADERS = ("demo",)
 
 TABLES = {
+    "register_change": "changes",
     "organisation": "organisations",
     "cost_bearer": "organisations",
     "care_unit": "organisations",

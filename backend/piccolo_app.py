@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent, StaffUser
 from backend.audit.tables import AuditLog
+from backend.changes.tables import RegisterChange
 from backend.settings import PROJECT_ROOT
 from backend.sync.tables import SyncConflict, WriteReceipt
 from backend.devices.tables import Article, Device, DeviceCategory
@@ -25,6 +26,7 @@ from backend.visits.tables import PartUsed, TimeEntry, WorkNote, WorkPhoto
 from backend.workorders.tables import WorkOrder, WorkOrderCounter, WorkOrderEvent
 
 TABLES = [
+    RegisterChange,
     Organisation,
     CostBearer,
     CareUnit,

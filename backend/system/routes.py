@@ -7,8 +7,25 @@ from litestar.response import File, Response, Template
 from litestar.utils.scope.state import ScopeState
 
 from backend import db
-from backend.auth import signed_in
+from backend.accounts.tables import Role
+from backend.auth import current_actor, requires, signed_in
 from backend.web import STATIC_DIR
+
+
+# The registers' index: (address, name, what it holds, roles). A register appears once its
+# page exists, so the index never links to a page that is not there.
+REGISTERS = [
+    ("/admin/personal", "Personal", "Roller, vårdenheter, inaktivering och passkeys.", (Role.admin,)),
+    ("/admin/inbjudningar", "Inbjudningar", "Bjud in ny personal eller ge någon en ny passkey.", (Role.coordinator, Role.admin)),
+    ("/admin/organisation", "Organisation", "Vårdenheter, kostnadsbärare, tidsgränser, telefonnummer och arbetstider.", (Role.admin,)),
+    ("/admin/kategorier", "Hjälpmedelskategorier", "ISO 9999-koder, namn, egenkontroller och FU-scheman.", (Role.coordinator, Role.admin)),
+    ("/admin/artiklar", "Artiklar", "Sortimentet: artikelnummer, tillverkare, livslängd och FU-scheman.", (Role.coordinator, Role.admin)),
+    ("/admin/hjalpmedel", "Hjälpmedel", "Individer: individnummer, serienummer, ägare, status och innehavare.", (Role.coordinator, Role.admin)),
+    ("/admin/checklistor", "Checklistor", "FU-checklistor med versioner: utkast, förhandsvisning och publicering.", (Role.coordinator, Role.admin)),
+    ("/admin/import", "Import", "Läs in artiklar, hjälpmedel, patienter och lån från verksamhetssystemet.", (Role.admin,)),
+    ("/admin/export", "Export", "Arbetsordrar, hjälpmedel och FU-status som CSV eller Excel.", (Role.coordinator, Role.admin)),
+    ("/admin/api-nycklar", "API-nycklar", "Nycklar för integrationer mot Rundas API.", (Role.admin,)),
+]
 
 
 class SystemController(Controller):
@@ -42,3 +59,11 @@ class SystemController(Controller):
         CSRF cookie (a phone restarted with the day's pages kept): the cookie comes with it."""
         return Response({"token": ScopeState.from_scope(request.scope).csrf_token},
                         headers={"cache-control": "no-store"})
+
+    @get("/admin", guards=[requires(Role.coordinator, Role.admin)])
+    async def registers(self, request: Request) -> Template:
+        actor = current_actor(request)
+        existing = {route.path for route in request.app.routes}
+        registers = [dict(href=href, name=name, text=text) for href, name, text, roles in REGISTERS
+                     if actor.role in roles and href in existing]
+        return Template("system/registers.html", context={"registers": registers})

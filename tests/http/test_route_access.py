@@ -24,6 +24,7 @@ from tests.support.factories import (
     jpeg_bytes,
     make_world,
 )
+from tests.http import access as access_areas
 from tests.support.http import new_client, post_form, signed_in_client
 
 ROLES = ["anonymous", "technician", "consultant", "prescriber", "coordinator", "admin"]
@@ -49,6 +50,7 @@ ACCESS = {
     ("POST", "/konto/passkeys/{passkey_id:int}/namn"): ("/konto/passkeys/0/namn", dict(anonymous=401, technician=400, consultant=400, prescriber=400, coordinator=400, admin=400)),
     ("POST", "/konto/passkeys/{passkey_id:int}/ta-bort"): ("/konto/passkeys/0/ta-bort", dict(anonymous=401, technician=400, consultant=400, prescriber=400, coordinator=400, admin=400)),
     ("POST", "/konto/ny-enhet"): ("/konto/ny-enhet", dict(anonymous=401, technician=200, consultant=200, prescriber=200, coordinator=200, admin=200)),
+    ("GET", "/admin"): ("/admin", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("GET", "/admin/inbjudningar"): ("/admin/inbjudningar", dict(anonymous=303, technician=403, consultant=403, prescriber=403, coordinator=200, admin=200)),
     ("POST", "/admin/inbjudningar"): ("/admin/inbjudningar", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
     ("POST", "/admin/inbjudningar/{invitation_id:int}/aterkalla"): ("/admin/inbjudningar/0/aterkalla", dict(anonymous=401, technician=403, consultant=403, prescriber=403, coordinator=400, admin=400)),
@@ -122,6 +124,8 @@ ACCESS = {
     ("POST", "/enheter/{individnummer:str}/bestall-reparation"): ("/enheter/{device}/bestall-reparation", dict(anonymous=401, technician=403, consultant=403, prescriber=400, coordinator=403, admin=403)),
     ("GET", "/reparationer"): ("/reparationer", dict(anonymous=303, technician=403, consultant=403, prescriber=200, coordinator=403, admin=403)),
 }
+# The registers, import, export and API add their rows from tests/http/access/, one module each.
+ACCESS.update(access_areas.rows())
 
 # Routes that exist only in some configurations, or are static files, are covered elsewhere.
 COVERED_ELSEWHERE = {
@@ -171,6 +175,7 @@ async def world(database):
     world.paths = {"patient": str(patient), "device": "R000001", "booking": str(booking.id), "order": str(order),
                    "photo": str(photo), "technician": str(world.staff["technician"]),
                    "conflict": str(conflict)}
+    await access_areas.add_paths(world)
     yield world
     await delete_world(world)
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from backend import db
 from backend.fittings import service as fittings
+from backend.organisations import service as organisations
 
 _counter = itertools.count(1)
 
@@ -148,48 +149,12 @@ async def add_photo(world: World, work_order: int, staff: str = "technician") ->
 async def delete_world(world: World) -> None:
     """Everything of the world, in one transaction. The organisation row is locked first: a
     request a browser test left in flight (a page fetched ahead, say) then waits, instead of
-    writing a row between two of the deletes."""
+    writing a row between two of the deletes. What belongs to it is found from the catalogue
+    (organisations.delete_organisation), so tables added later go with it."""
     org = world.organisation
     async with db.transaction():
         await db.execute("SELECT id FROM organisation WHERE id = $1 FOR UPDATE", org)
-        for sql in _WORLD_TABLES:
-            await db.execute(sql, org)
-
-
-_WORLD_TABLES = (
-    # Fault reports point at work orders and device tokens at devices: they go first.
-    "DELETE FROM fault_report WHERE organisation = $1",
-    "DELETE FROM device_token WHERE organisation = $1",
-    # Fittings first: bookings take their holds and events with them.
-    "DELETE FROM calendar_feed_token WHERE organisation = $1",
-    "DELETE FROM fitting_booking WHERE organisation = $1",
-    "DELETE FROM availability_exception WHERE organisation = $1",
-    "DELETE FROM availability_template WHERE organisation = $1",
-    "DELETE FROM fitting_resource WHERE organisation = $1",
-    "DELETE FROM product_area WHERE organisation = $1",
-    "DELETE FROM audit_log WHERE organisation = $1",
-    "DELETE FROM security_event WHERE organisation = $1",
-    "DELETE FROM invitation WHERE organisation = $1",
-    "DELETE FROM write_receipt WHERE organisation = $1",
-    "DELETE FROM sync_conflict WHERE organisation = $1",
-    # Field work: the append-only rows of each order, then the orders (follow-ups first).
-    *(f"DELETE FROM {table} WHERE work_order IN (SELECT id FROM work_order WHERE organisation = $1)"
-      for table in ("work_order_event", "checklist_answer", "safety_decision", "part_used", "time_entry",
-                    "work_note", "work_photo")),
-    "DELETE FROM work_order WHERE organisation = $1 AND follow_up_of IS NOT NULL",
-    "DELETE FROM work_order WHERE organisation = $1",
-    "DELETE FROM work_order_counter WHERE organisation = $1",
-    "DELETE FROM passkey WHERE staff_user IN (SELECT id FROM staff_user WHERE organisation = $1)",
-    "DELETE FROM device WHERE organisation = $1",
-    "DELETE FROM checklist_template WHERE category IN (SELECT id FROM device_category WHERE organisation = $1)",
-    "DELETE FROM article WHERE organisation = $1",
-    "DELETE FROM device_category WHERE organisation = $1",
-    "DELETE FROM patient WHERE organisation = $1",
-    "DELETE FROM staff_user WHERE organisation = $1",
-    "DELETE FROM care_unit WHERE organisation = $1",
-    "DELETE FROM cost_bearer WHERE organisation = $1",
-    "DELETE FROM organisation WHERE id = $1",
-)
+        await organisations.delete_organisation(org)
 
 
 async def add_fitting_availability(world: World, *, consultant: int | None = None, weekdays=range(7),
