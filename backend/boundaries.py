@@ -44,6 +44,8 @@ TABLES = {
     "device_category": "devices",
     "article": "devices",
     "device": "devices",
+    "device_loan": "devices",
+    "fu_schedule": "devices",
     "work_order": "workorders",
     "work_order_counter": "workorders",
     "work_order_event": "workorders",

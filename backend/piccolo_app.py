@@ -7,7 +7,7 @@ from backend.audit.tables import AuditLog
 from backend.changes.tables import RegisterChange
 from backend.settings import PROJECT_ROOT
 from backend.sync.tables import SyncConflict, WriteReceipt
-from backend.devices.tables import Article, Device, DeviceCategory
+from backend.devices.tables import Article, Device, DeviceCategory, DeviceLoan, FuSchedule
 from backend.faults.tables import DeviceToken, FaultReport
 from backend.fittings.tables import (
     AvailabilityException,
@@ -39,6 +39,8 @@ TABLES = [
     DeviceCategory,
     Article,
     Device,
+    DeviceLoan,
+    FuSchedule,
     ChecklistTemplate,
     WorkOrder,
     WorkOrderCounter,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Callable
 
 from backend.demo import catalogue as C
 from backend.demo import names as N
-from backend.demo.common import Draw, Weighted, add_years, scaled, weighted_sample
+from backend.demo.common import TZ, Draw, Weighted, add_years, scaled, weighted_sample
 
 OVERDUE_FU_SHARE = 0.02  # the HMC caught up with its FU backlog in 2025
 
@@ -45,8 +45,11 @@ def build_assortment(draw: Draw) -> Assortment:
     for number, (name, maker) in zip(numbers, parts):
         articles.append({"article_number": str(number), "name": name, "manufacturer": maker,
                          "category": None})
+    published = datetime.combine(draw.target_day - timedelta(days=1000), time(8), tzinfo=TZ)
     checklists = [
-        {"category": cat_index[code], "version": 1, "items": json.dumps(items, ensure_ascii=False)}
+        # Published before the demo's first order (two years back), so every order answers it.
+        {"category": cat_index[code], "version": 1, "items": json.dumps(items, ensure_ascii=False),
+         "published_at": published, "created_at": published}
         for code, items in C.CHECKLISTS.items()
     ]
     return Assortment(categories, cat_index, articles, article_choice, checklists)

@@ -136,7 +136,7 @@ _TABLES: list[tuple[str, str, list[str], dict[str, str], bool]] = [
     ("device", "devices", ["individnummer", "serial_number", "article", "status", "holder", "owner",
                            "in_service_date", "expected_end_of_life", "last_fu_date", "next_fu_date"],
      {"article": "article", "holder": "patient", "owner": "cost_bearer"}, True),
-    ("checklist_template", "checklists", ["category", "version", "items"], {"category": "device_category"}, False),
+    ("checklist_template", "checklists", ["category", "version", "items", "published_at", "created_at"], {"category": "device_category"}, False),
     ("work_order", "work_orders", ["number", "type", "status", "channel", "device", "patient", "care_unit",
                                    "orderer", "description", "assignee", "planned_date", "window_start",
                                    "window_end", "route_position", "version", "received_at", "start_due",
@@ -196,6 +196,17 @@ async def load_demo(
                     await conn.copy_records_to_table(table, records=chunk, columns=all_columns)
                     progress(f"{label} {start + len(chunk)}/{len(records)}")
                 counts[table] = len(records)
+            # Each device on loan has its open loan, from the day it went into service.
+            loaned = await conn.execute(
+                "INSERT INTO device_loan (organisation, device, patient, from_date) "
+                "SELECT organisation, id, holder, in_service_date FROM device WHERE organisation = $1 AND holder IS NOT NULL",
+                org_id)
+            counts["device_loan"] = int(loaned.split()[-1])
+            scheduled = await conn.execute(
+                "INSERT INTO fu_schedule (organisation, category, name, interval_days, checklist_code) "
+                "SELECT organisation, id, 'Förebyggande underhåll', fu_interval_days, 'fu' FROM device_category "
+                "WHERE organisation = $1 AND fu_interval_days IS NOT NULL", org_id)
+            counts["fu_schedule"] = int(scheduled.split()[-1])
             counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
             progress(f"fitting bookings {counts['fitting_booking']}")
             counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))

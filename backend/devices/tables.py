@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from piccolo.columns import Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.organisations.tables import CostBearer, Organisation
@@ -51,6 +51,7 @@ class Device(Table, tablename="device"):
     organisation = ForeignKey(Organisation)
     individnummer = Varchar(length=20)  # the HMC's label, e.g. A12345
     serial_number = Varchar(length=60)
+    udi = Varchar(length=120)  # '' where the manufacturer gives none
     article = ForeignKey(Article)
     status = Varchar(length=20, choices=DeviceStatus)
     holder = ForeignKey(Patient, null=True)  # None: in the HMC's depot
@@ -59,4 +60,31 @@ class Device(Table, tablename="device"):
     expected_end_of_life = Date()
     last_fu_date = Date(null=True)
     next_fu_date = Date(null=True)
+    created_at = Timestamptz()
+
+
+class DeviceLoan(Table, tablename="device_loan"):
+    """One patient's loan of one device; the open loan (no end) is the device's holder."""
+    id = BigSerial(primary_key=True)
+    organisation = ForeignKey(Organisation)
+    device = ForeignKey(Device)
+    patient = ForeignKey(Patient)
+    from_date = Date()
+    to_date = Date(null=True)
+    created_at = Timestamptz()
+
+
+class FuSchedule(Table, tablename="fu_schedule"):
+    """How often a device gets FU and with which checklist: a default on a category or an
+    article, or a device's own (or its override of an inherited schedule's interval)."""
+    organisation = ForeignKey(Organisation)
+    category = ForeignKey(DeviceCategory, null=True)
+    article = ForeignKey(Article, null=True)
+    device = ForeignKey(Device, null=True)
+    overrides = ForeignKey("self", null=True)
+    name = Varchar(length=100)
+    interval_days = Integer()
+    checklist_code = Varchar(length=40, default="fu")  # the category's checklist (maintenance)
+    before_new_user = Boolean(default=False)
+    active = Boolean(default=True)
     created_at = Timestamptz()

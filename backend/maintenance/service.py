@@ -206,8 +206,8 @@ async def publish_checklist(category_id: int, items: list[dict]) -> Checklist:
         raise ValueError("checklist item keys must be unique")
     row = await db.fetchrow(
         """
-        INSERT INTO checklist_template (category, version, items)
-        SELECT $1, coalesce(max(version), 0) + 1, $2::jsonb FROM checklist_template WHERE category = $1
+        INSERT INTO checklist_template (category, version, items, published_at)
+        SELECT $1, coalesce(max(version), 0) + 1, $2::jsonb, now() FROM checklist_template WHERE category = $1
         RETURNING id, category, version, items
         """,
         category_id, json.dumps(items),

@@ -15,6 +15,9 @@ class ChecklistTemplate(Table, tablename="checklist_template"):
     # [{"key", "text", "safety_critical", "measurement": {"unit", "min", "max"} | null}]
     items = JSONB()
     created_at = Timestamptz()
+    code = Varchar(length=40, default="fu")  # the category's list, e.g. "fu", "sling"
+    name = Varchar(length=100)
+    published_at = Timestamptz(null=True)  # None: a draft
 
 
 class ChecklistAnswer(Table, tablename="checklist_answer"):

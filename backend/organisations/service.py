@@ -62,14 +62,20 @@ async def delete_organisation(organisation_id: int) -> None:
             ORDER BY 1, 2, 3
             """)
         belongs = {table: "organisation = $1" for table in owned}
-        reached = True
-        while reached:  # tables without the column, through a parent that belongs
+        # Tables without the column belong through every parent that belongs (an order's event
+        # through its order, even where its staff member is empty), until nothing more is reached.
+        reaching = sorted({e["child"] for e in edges} - owned - {"organisation"})
+        for _ in range(len(reaching) + 1):
             reached = False
-            for edge in edges:
-                child, parent = edge["child"], edge["parent"]
-                if child not in belongs and child != "organisation" and parent in belongs:
-                    belongs[child] = f'"{edge["column"]}" IN (SELECT id FROM "{parent}" WHERE {belongs[parent]})'
+            for child in reaching:
+                through = " OR ".join(sorted(
+                    f'"{e["column"]}" IN (SELECT id FROM "{e["parent"]}" WHERE {belongs[e["parent"]]})'
+                    for e in edges if e["child"] == child and e["parent"] != child and e["parent"] in belongs))
+                if through and belongs.get(child) != through:
+                    belongs[child] = through
                     reached = True
+            if not reached:
+                break
         remaining = set(belongs)
         while remaining:
             leaves = sorted(t for t in remaining if not any(

@@ -107,6 +107,9 @@ async def add_device(world: World, holder: int | None, individnummer: str | None
         world.organisation, individnummer or f"T{n:06d}", f"SN-{n}", world.article,
         "in_use" if holder else "in_depot", holder, world.cost_bearer,
     )
+    if holder:
+        await db.execute("INSERT INTO device_loan (organisation, device, patient, from_date) "
+                         "VALUES ($1, $2, $3, '2023-03-01')", world.organisation, device, holder)
     world.devices.append(device)
     return device
 
