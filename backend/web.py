@@ -14,6 +14,7 @@ from litestar.exceptions import ClientException, HTTPException
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.assets import STATIC_DIR, static
 from backend.errors import DomainError
 from backend.forms import INT4_MAX, INT4_MIN
 from backend.workdays import STOCKHOLM
@@ -22,7 +23,6 @@ log = logging.getLogger("runda.http")
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 TEMPLATES_DIR = FRONTEND / "templates"
-STATIC_DIR = FRONTEND / "static"
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -119,6 +119,7 @@ def template_config() -> TemplateConfig:
         env.filters["localtime"] = local_datetime
         env.filters["isodate"] = iso_date
         env.filters["number"] = number
+        env.globals["static"] = static  # a static file's content-hashed address
         # When a page was made: a page kept on the phone says how old it is (runda.js).
         env.globals["rendered_at"] = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
         env.autoescape = True

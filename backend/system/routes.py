@@ -6,10 +6,15 @@ from litestar import Controller, Request, get
 from litestar.response import File, Response, Template
 from litestar.utils.scope.state import ScopeState
 
-from backend import db
+import re
+
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+
+from backend import assets, db
 from backend.accounts.tables import Role
 from backend.auth import current_actor, requires, signed_in
-from backend.web import STATIC_DIR
+from backend.assets import STATIC_DIR
 
 
 # The registers' index: (address, name, what it holds, roles). A register appears once its
@@ -28,6 +33,18 @@ REGISTERS = [
 ]
 
 
+_STATIC_LITERAL = re.compile(r'"/static/([^"]+)"')
+
+
+def service_worker_source() -> str:
+    """sw.js with every "/static/..." it names at its content-hashed address, and its VERSION
+    the hash over all of them."""
+    source = (STATIC_DIR / "sw.js").read_text()
+    named = _STATIC_LITERAL.findall(source)
+    source = _STATIC_LITERAL.sub(lambda m: f'"{assets.static(m.group(1))}"', source)
+    return re.sub(r'const VERSION = "[^"]*";', f'const VERSION = "{assets.version(named)}";', source, count=1)
+
+
 class SystemController(Controller):
     @get("/healthz", cache=False, opt={"public": True})
     async def healthz(self) -> Response:
@@ -38,11 +55,22 @@ class SystemController(Controller):
         return Response({"status": "ok"})
 
     @get("/sw.js", opt={"public": True})
-    async def service_worker(self) -> File:
+    async def service_worker(self) -> Response:
         # Served from the root so that it may control every page; never cached by the
-        # browser's HTTP cache, so a new version is found on the next visit.
-        return File(STATIC_DIR / "sw.js", media_type="text/javascript", content_disposition_type="inline",
-                    headers={"cache-control": "no-cache", "service-worker-allowed": "/"})
+        # browser's HTTP cache, so a new version is found on the next visit. The shell it
+        # keeps is named by content hash, so any changed file changes these bytes, and the
+        # browser installs the new worker, which replaces the old shell.
+        return Response(service_worker_source(), media_type="text/javascript",
+                        headers={"cache-control": "no-cache", "service-worker-allowed": "/"})
+
+    @get("/static/{file_path:path}", opt={"public": True})
+    async def static_file(self, file_path: FromPath[str]) -> File:
+        found = assets.resolve(file_path.lstrip("/"))
+        if found is None:
+            raise NotFoundException()
+        return File(found.path, filename=found.path.name, media_type=assets.media_type(found.path),
+                    content_disposition_type="inline",
+                    headers={"cache-control": assets.IMMUTABLE if found.current else assets.REVALIDATE})
 
     @get("/manifest.webmanifest", opt={"public": True})
     async def manifest(self) -> File:

@@ -8,7 +8,7 @@
 
 importScripts("/static/js/outbox.js");
 
-const VERSION = "2026-11-22.2";
+const VERSION = "set-by-the-server"; // the hash over the shell's files (system/routes.py)
 const SHELL_CACHE = "runda-shell-" + VERSION;
 const DAY_CACHE = "runda-day-"; // + 2026-03-01, the day in Sweden
 const SHELL = [
@@ -75,19 +75,31 @@ function isStatic(url) {
   return url.pathname.startsWith("/static/");
 }
 
+// Static files have content-hashed names (/static/css/runda.1a2b3c4d5e.css): a name is
+// never reused for other bytes, so a kept copy is always right. A page kept from before an
+// update names the old hashes; offline, it gets the present version of the same file.
+function withoutHash(pathname) {
+  return pathname.replace(/\.[0-9a-f]{10}(\.[A-Za-z0-9]+)$/, "$1");
+}
+
+function sameFileKept(url) {
+  const wanted = withoutHash(url.pathname);
+  const current = SHELL.find((path) => withoutHash(path) === wanted);
+  return current ? caches.match(current) : Promise.resolve(undefined);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (isStatic(url)) {
-    // The shell: from the cache, refreshed in the background.
-    event.respondWith(caches.match(request).then((cached) => {
-      const fresh = fetch(request).then((response) => {
-        if (response.ok) caches.open(SHELL_CACHE).then((cache) => cache.put(request, response.clone()));
-        return response;
-      });
-      return cached || fresh;
-    }));
+    event.respondWith(caches.match(request).then((cached) => cached || fetch(request).then((response) => {
+      if (response.ok && withoutHash(url.pathname) !== url.pathname) {
+        const copy = response.clone();
+        event.waitUntil(caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy)));
+      }
+      return response;
+    }, () => sameFileKept(url).then((kept) => kept || Response.error()))));
     return;
   }
   // Pages and data: the network first; without it, what was cached ahead, else the offline page.

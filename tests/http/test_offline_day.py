@@ -142,7 +142,7 @@ async def test_staff_pages_say_when_they_were_made(world, technician):
     made = re.search(r'<meta name="fetched-at" content="([^"]+)">', page.text)
     assert made and abs((datetime.now(timezone.utc) - datetime.fromisoformat(made.group(1))).total_seconds()) < 60
     assert 'id="fetched-at"' in page.text
-    assert 'id="day-ahead"' in page.text and "/static/js/day.js" in page.text
+    assert 'id="day-ahead"' in page.text and re.search(r"/static/js/day\.[0-9a-f]{10}\.js", page.text)
     other_day = await technician.get(f"/min-dag?dag={today() + timedelta(days=1)}")
     assert 'id="day-ahead"' not in other_day.text  # only today's pages are kept ahead
 
