@@ -19,8 +19,12 @@ from backend.accounts.routes import (
     SignInController,
 )
 from backend.accounts import service as accounts
+from backend.accounts.register_routes import StaffRegisterController
 from backend.accounts.store import PostgresStore
 from backend.devices.routes import DeviceController
+from backend.devices.catalogue_routes import ArticleController, CategoryController
+from backend.devices.schedule_routes import DeviceScheduleController
+from backend.devices.register_routes import DeviceRegisterController
 from backend.errors import DomainError
 from backend.faults.routes import (
     CaseController,
@@ -36,7 +40,13 @@ from backend.fittings.availability_routes import (
     ServiceLevelController,
 )
 from backend.fittings.routes import BookingFlowController, FittingController
+from backend.integrations import api_routes as api
+from backend.integrations.routes import ApiTokenController
+from backend.imports.routes import ImportController
+from backend.maintenance.routes import ChecklistController
+from backend.organisations.routes import CareUnitController, CostBearerController, OrganisationController
 from backend.patients.routes import PatientController
+from backend.reports.export_routes import ExportController
 from backend.reports.routes import OverviewController
 from backend.visits.conflict_routes import ConflictController, KeptPhotoController, TechnicianConflictController
 from backend.visits.routes import DayController, PhotoController, ProtocolController, VisitController
@@ -84,8 +94,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         InvitationController,
         AccountController,
         InvitationAdminController,
+        StaffRegisterController,
         PatientController,
         DeviceController,
+        CategoryController,
+        ArticleController,
+        DeviceScheduleController,
         WorkOrderController,
         DayController,
         VisitController,
@@ -106,6 +120,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         TriageController,
         LabelController,
         RepairOrderController,
+        DeviceRegisterController,
+        OrganisationController,
+        CareUnitController,
+        CostBearerController,
+        ChecklistController,
+        ApiTokenController,
+        ImportController,
+        ExportController,
+        api.api_router(),
     ]
     if settings.development and settings.listens_on_loopback:
         # The passkey-less demo sign-in does not exist at all outside development.
@@ -131,7 +154,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[before_send],
         state={"settings": settings},
         debug=False,
-        openapi_config=None,  # an HTML app: no public API schema to browse
+        # The JSON API's schema only (/api/v1/schema/openapi.json): the pages stay out of it.
+        openapi_config=api.openapi_config(),
+        include_in_schema=False,
         logging_config=None,
     )
 

@@ -18,8 +18,8 @@ BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms",
         "web", "auth", "boundaries")
 
 # Domains, lowest first: a domain's rules may import only the domains before it.
-DOMAINS = ("changes", "organisations", "accounts", "audit", "patients", "devices", "workorders", "maintenance",
-           "sync", "visits", "faults", "fittings", "reports", "system")
+DOMAINS = ("changes", "organisations", "accounts", "audit", "integrations", "patients", "devices", "workorders", "maintenance",
+           "sync", "visits", "faults", "fittings", "reports", "imports", "system")
 
 # Modules that put the application together; they may import anything.
 ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
@@ -34,17 +34,21 @@ TABLES = {
     "organisation": "organisations",
     "cost_bearer": "organisations",
     "care_unit": "organisations",
+    "opening_hours": "organisations",
+    "calendar_day": "organisations",
     "staff_user": "accounts",
     "passkey": "accounts",
     "invitation": "accounts",
     "security_event": "accounts",
     "kv_store": "accounts",
     "audit_log": "audit",
+    "api_token": "integrations",
     "patient": "patients",
     "device_category": "devices",
     "article": "devices",
     "device": "devices",
     "device_loan": "devices",
+    "device_label": "devices",
     "fu_schedule": "devices",
     "work_order": "workorders",
     "work_order_counter": "workorders",
@@ -68,4 +72,5 @@ TABLES = {
     "fitting_resource_hold": "fittings",
     "fitting_booking_event": "fittings",
     "calendar_feed_token": "fittings",
+    "import_run": "imports",
 }

@@ -100,6 +100,22 @@ def _parser() -> argparse.ArgumentParser:
     prune.add_argument("--days", type=_receipt_days, help="at least 30; by default 90, as the server keeps them")
     prune.set_defaults(run=cmd_prune_receipts)
 
+    imports = sub.add_parser("import", help="import a CSV file from the business system (webSesam/SESAM): "
+                             "articles, devices, patients or loans; a dry run first, then applied")
+    imports.add_argument("kind", choices=["articles", "devices", "patients", "loans"])
+    imports.add_argument("file", help="the CSV file (; separated, UTF-8 or Windows-1252)")
+    imports.add_argument("--dry-run", action="store_true", help="only show what would change; write nothing")
+    imports.add_argument("--organisation", help="organisation slug (default: the only one)")
+    imports.set_defaults(run=cmd_import)
+
+    export_files = sub.add_parser("export-import-files", help="write the organisation's articles, patients, "
+                                  "devices and loans as import files (the example files, a move elsewhere)")
+    export_files.add_argument("dir", help="folder to write artiklar.csv, patienter.csv, hjalpmedel.csv, lan.csv in")
+    export_files.add_argument("--organisation", help="organisation slug (default: the only one)")
+    export_files.add_argument("--limit", type=int, help="only this many devices on loan, with what they need")
+    export_files.add_argument("--windows-1252", action="store_true", help="Windows-1252 instead of UTF-8 with BOM")
+    export_files.set_defaults(run=cmd_export_import_files)
+
     dev = sub.add_parser("dev", help="migrate, load the demo if empty, print sign-in links and serve")
     dev.add_argument("--scale", type=_scale, default=1.0)
     dev.set_defaults(run=cmd_dev)
@@ -223,6 +239,87 @@ async def _organisation(slug: str | None) -> int:
     if len(rows) > 1:
         raise CommandError("several organisations: choose one with --organisation SLUG")
     return rows[0]["id"]
+
+
+IMPORT_ACTOR = "Kommandoraden (runda import)"
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    """Dry-run the file, print its counts and every refused line, then (without --dry-run) apply it
+    in one transaction, as the import page does."""
+    from pathlib import Path
+
+    from backend.imports import service as imports
+
+    settings = Settings.from_env()
+    path = Path(args.file)
+    try:
+        if path.stat().st_size > imports.MAX_BYTES:
+            raise CommandError(f"{args.file} is larger than {imports.MAX_BYTES // (1024 * 1024)} MB; split it")
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+
+    async def work() -> None:
+        from backend.errors import DomainError
+
+        await db.ensure_migrated()
+        organisation = await _organisation(args.organisation)
+        try:
+            run_id = await imports.dry_run(organisation, args.kind, path.name, content, actor_id=None,
+                                           actor_name=IMPORT_ACTOR)
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        run = await imports.run(organisation, run_id)
+        print(f"runda: dry run of {path.name} ({args.kind}, {run['rows_read']} rows): {imports.summary(run)}")
+        for line, reason in await imports.refused_lines(organisation, run_id):
+            print(f"  rad {line}: {reason}")
+        if args.dry_run:
+            print(f"runda: dry run only (import {run_id}); nothing written")
+            return
+        if not run["confirmable"]:
+            print("runda: nothing to import: no new or changed rows")
+            return
+        await imports.confirm(organisation, run_id)
+        print("runda: applying in one transaction ...", flush=True)
+        state = await imports.apply(run_id)
+        run = await imports.run(organisation, run_id)
+        if state != "applied":
+            raise CommandError(f"the import failed and wrote nothing: {run['error']}")
+        print(f"runda: imported {path.name} (import {run_id}): {imports.summary(run)}")
+
+    with database(settings) as url:
+        _run_with_pool(url, work)
+
+
+def cmd_export_import_files(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    settings = Settings.from_env()
+    if args.limit is not None and args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+
+    async def work() -> dict[str, bytes]:
+        from backend.imports.files import export_files
+
+        await db.ensure_migrated()
+        organisation = await _organisation(args.organisation)
+        try:
+            return await export_files(organisation, limit=args.limit,
+                                      encoding="cp1252" if args.windows_1252 else "utf-8-sig")
+        except UnicodeEncodeError:
+            raise CommandError("a name cannot be written in Windows-1252; leave out --windows-1252") from None
+
+    with database(settings) as url:
+        files = _run_with_pool(url, work)
+    folder = Path(args.dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (folder / name).write_bytes(content)
+    except OSError as exc:
+        raise CommandError(f"cannot write to {args.dir}: {exc.strerror}") from None
+    print(f"runda: wrote {', '.join(files)} to {folder}")
 
 
 def _print_sign_in(url: str, settings: Settings) -> None:

@@ -4,11 +4,14 @@ from piccolo.conf.apps import AppConfig
 
 from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent, StaffUser
 from backend.audit.tables import AuditLog
+from backend.integrations.tables import ApiToken
 from backend.changes.tables import RegisterChange
 from backend.settings import PROJECT_ROOT
 from backend.sync.tables import SyncConflict, WriteReceipt
 from backend.devices.tables import Article, Device, DeviceCategory, DeviceLoan, FuSchedule
+from backend.devices.tables import DeviceLabel
 from backend.faults.tables import DeviceToken, FaultReport
+from backend.imports.tables import ImportRun
 from backend.fittings.tables import (
     AvailabilityException,
     AvailabilityTemplate,
@@ -21,6 +24,7 @@ from backend.fittings.tables import (
 )
 from backend.maintenance.tables import ChecklistAnswer, ChecklistTemplate, SafetyDecision
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
+from backend.organisations.tables import CalendarDay, OpeningHours
 from backend.patients.tables import Patient
 from backend.visits.tables import PartUsed, TimeEntry, WorkNote, WorkPhoto
 from backend.workorders.tables import WorkOrder, WorkOrderCounter, WorkOrderEvent
@@ -30,6 +34,8 @@ TABLES = [
     Organisation,
     CostBearer,
     CareUnit,
+    OpeningHours,
+    CalendarDay,
     StaffUser,
     Passkey,
     Invitation,
@@ -40,6 +46,7 @@ TABLES = [
     Article,
     Device,
     DeviceLoan,
+    DeviceLabel,
     FuSchedule,
     ChecklistTemplate,
     WorkOrder,
@@ -52,6 +59,7 @@ TABLES = [
     WorkNote,
     WorkPhoto,
     AuditLog,
+    ApiToken,
     WriteReceipt,
     SyncConflict,
     ProductArea,
@@ -64,6 +72,7 @@ TABLES = [
     CalendarFeedToken,
     DeviceToken,
     FaultReport,
+    ImportRun,
 ]
 
 APP_CONFIG = AppConfig(

@@ -190,6 +190,10 @@ def not_signed_in(request: Request) -> Response:
 
 
 def render_error(request: Request, status: int, title: str, text: str, detail: str, headers: dict) -> Response:
+    if request.scope.get("path", "").startswith("/api/"):
+        # The API's callers are programs: JSON with a Swedish message, even for an address no
+        # route matches (the API router's own handlers never see those).
+        return Response({"message": detail or text}, status_code=status, headers=headers)
     engine = request.app.template_engine
     body = engine.get_template("errors/page.html").render(
         status=status, title=title, text=text, detail=detail, request=request

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backend import db
-from backend.accounts.staff import AccountError, Actor, active_staff_member, actor_by_id, create_staff_user, utcnow
+from backend.accounts.staff import AccountError, Actor, actor_by_id, create_staff_user, staff_member_of, utcnow
 from backend.accounts.tables import ROLE_LABELS, Role
 from backend.db import Sql
 from backend.organisations import service as organisations
 
 INVITATION_HOURS = 72
+
+INACTIVE_PERSON = ("Personen är inaktiverad och kan inte få en ny passkey. "
+                   "En administratör kan aktivera personen igen i personalregistret.")
 
 # Roles each role may invite; only an admin invites admins and coordinators. (The command line
 # invites anyone; any person may invite themselves onto a new device: invite_own_device.)
@@ -49,6 +52,7 @@ class InvitationView:
     role: Role
     care_unit: int | None
     staff_user: int | None
+    created_by: int | None = None  # who invited them; None: the command line
 
     @property
     def role_label(self) -> str:
@@ -111,11 +115,14 @@ async def _invite(
     now = now or utcnow()
     name = " ".join(name.split())
     if staff_user_id is not None:
-        person = await active_staff_member(organisation_id, staff_user_id)
+        person = await staff_member_of(organisation_id, staff_user_id)
         if allowed is not None and (person is None or Role(person["role"]) not in allowed):
             raise AccountError("Du kan inte bjuda in den personen.", field="staff_user")
         if person is None:
             raise AccountError("Personen finns inte.", field="staff_user")
+        if not person["active"]:
+            # A deactivated person gets no new passkey until an admin reactivates them.
+            raise AccountError(INACTIVE_PERSON, field="staff_user")
         name, role, care_unit_id = person["name"], person["role"], person["care_unit"]
     elif allowed is not None and role not in {r.value for r in allowed}:
         raise AccountError("Välj en roll.", field="role")
@@ -213,6 +220,15 @@ async def open_invitation(token: str, now: datetime | None = None, *, lock: bool
     return InvitationView(
         id=row["id"], organisation=row["organisation"], organisation_name=row["organisation_name"],
         name=row["name"], role=Role(row["role"]), care_unit=row["care_unit"], staff_user=row["staff_user"],
+        created_by=row["created_by"],
+    )
+
+
+async def revoke_open_invitations_of(staff_user_id: int, now: datetime) -> None:
+    """The person's links for a new passkey that are still open no longer open (they were deactivated)."""
+    await db.execute(
+        "UPDATE invitation SET revoked_at = $2 WHERE staff_user = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        staff_user_id, now,
     )
 
 
@@ -234,6 +250,7 @@ async def dev_sign_in(token: str, now: datetime | None = None) -> Actor:
             staff_user_id = await create_staff_user(
                 organisation=invitation.organisation, name=invitation.name, role=invitation.role,
                 care_unit=invitation.care_unit, user_handle=secrets.token_bytes(32), now=now,
+                created_by=invitation.created_by,
             )
             await db.execute("UPDATE invitation SET staff_user = $2 WHERE id = $1", invitation.id, staff_user_id)
         return await actor_by_id(staff_user_id)

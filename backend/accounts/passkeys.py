@@ -30,7 +30,7 @@ from webauthn.helpers.structs import (
 
 from backend import db
 from backend.accounts.invitations import InvitationView, open_invitation, use_invitation
-from backend.accounts.staff import AccountError, Actor, actor_by_id, create_staff_user, utcnow
+from backend.accounts.staff import AccountError, Actor, actor_signed_in, create_staff_user, utcnow
 
 CHALLENGE_SECONDS = 300
 RP_NAME = "Runda"
@@ -85,6 +85,7 @@ MALFORMED = (
 )
 
 
+INACTIVE = "Kontot är inaktiverat. Kontakta en administratör."
 UNREADABLE_NAME = "Namnet innehåller tecken som inte kan sparas. Ta bort dem och försök igen."
 
 
@@ -170,7 +171,11 @@ async def complete_registration(
             staff_user_id = await create_staff_user(
                 organisation=invitation.organisation, name=invitation.name, role=invitation.role,
                 care_unit=invitation.care_unit, user_handle=challenge.user_handle, now=now,
+                created_by=invitation.created_by,
             )
+        elif not await db.fetchval("SELECT active FROM staff_user WHERE id = $1", staff_user_id):
+            # Deactivating revokes the person's open links; this holds should one be opened meanwhile.
+            raise SignInRefused(INACTIVE)
         response = credential.get("response")
         transports = response.get("transports") if isinstance(response, dict) else None
         transports = transports if isinstance(transports, list) else []
@@ -191,7 +196,7 @@ async def complete_registration(
                 raise SignInRefused("Den här passkeyn är redan registrerad.") from None
             raise
         await use_invitation(invitation.id, now)
-        return await actor_by_id(staff_user_id)
+        return await actor_signed_in(staff_user_id, now)
 
 
 # --- authentication ----------------------------------------------------------------
@@ -260,17 +265,22 @@ async def complete_authentication(
             )
     if regressed:
         raise refused
-    return await actor_by_id(row["staff_user"])
+    return await actor_signed_in(row["staff_user"], now)
 
 
 # --- the person's own passkeys -----------------------------------------------------
 
 
 async def list_passkeys(actor: Actor) -> list[dict]:
+    return await passkeys_of(actor.id)
+
+
+async def passkeys_of(staff_user_id: int) -> list[dict]:
+    """A person's passkeys, oldest first: their own list, and the staff register's."""
     rows = await db.fetch(
         "SELECT id, nickname, created_at, last_used_at, backed_up, transports FROM passkey "
-        "WHERE staff_user = $1 ORDER BY created_at",
-        actor.id,
+        "WHERE staff_user = $1 ORDER BY created_at, id",
+        staff_user_id,
     )
     return [dict(r) for r in rows]
 

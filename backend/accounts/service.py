@@ -5,7 +5,7 @@ it, and signs in username-less with that passkey afterwards.
 
 This is the accounts domain's face: other modules import from here, whatever topic module
 behind it holds the rule (staff.py: the signed-in person and staff look-ups; invitations.py;
-passkeys.py).
+passkeys.py; register.py: the admins' staff register).
 """
 
 from backend.accounts.invitations import (
@@ -34,9 +34,18 @@ from backend.accounts.passkeys import (
     complete_registration,
     list_passkeys,
     parse_credential,
+    passkeys_of,
     registration_options,
     remove_passkey,
     rename_passkey,
+)
+from backend.accounts.register import (
+    StaffChangeRefused,
+    StaffNotFound,
+    list_staff,
+    set_active,
+    staff_person,
+    update_person,
 )
 from backend.accounts.staff import (
     AccountError,
@@ -60,8 +69,10 @@ __all__ = [
     "authentication_options", "complete_authentication", "complete_registration", "create_invitation",
     "dev_sign_in", "first_active_staff_by_role", "hash_token", "invitable_roles", "invitation_state",
     "invite_own_device", "list_invitations", "list_passkeys", "load_actor", "open_invitation",
-    "parse_credential", "registration_options", "remove_passkey", "rename_passkey", "revoke_invitation",
+    "parse_credential", "passkeys_of", "registration_options", "remove_passkey", "rename_passkey", "revoke_invitation",
     "sign_out_everywhere", "staff", "staff_member", "staff_name", "staff_name_of", "staff_role", "staff_row",
     "staff_with_role", "utcnow",
+    # the staff register
+    "StaffChangeRefused", "StaffNotFound", "list_staff", "set_active", "staff_person", "update_person",
 ]
 

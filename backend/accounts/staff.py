@@ -9,8 +9,10 @@ from datetime import datetime, timezone
 
 from backend import db
 from backend.accounts.tables import ROLE_LABELS, Role
+from backend.changes import service as changes
 from backend.db import Sql
 from backend.errors import DomainError
+from backend.organisations import service as organisations
 
 
 class AccountError(DomainError):
@@ -73,22 +75,46 @@ async def sign_out_everywhere(actor: Actor, now: datetime | None = None) -> None
     await db.execute("UPDATE staff_user SET sessions_valid_after = $2 WHERE id = $1", actor.id, now or utcnow())
 
 
+async def actor_signed_in(staff_user_id: int, now: datetime) -> Actor:
+    """The person as an Actor, who has just signed in with a passkey: the staff register shows when."""
+    row = await db.fetchrow(
+        "UPDATE staff_user SET last_signed_in_at = $2 WHERE id = $1 RETURNING id, organisation, name, role, care_unit",
+        staff_user_id, now,
+    )
+    assert row is not None
+    return _from_row(row)
+
+
+# Who made a person whose invitation came from the command line (`runda invite`), in their history.
+COMMAND_LINE = "Inbjudan från kommandoraden"
+
+
 async def create_staff_user(*, organisation: int, name: str, role: Role, care_unit: int | None,
-                            user_handle: bytes, now: datetime) -> int:
-    """A new person, as an invitation describes them; returns their id."""
-    return await db.fetchval(
+                            user_handle: bytes, now: datetime, created_by: int | None = None) -> int:
+    """A new person, as an invitation describes them; returns their id. Their history in the
+    staff register starts here, as made by whoever invited them. Call it inside a transaction."""
+    staff_user_id = await db.fetchval(
         """
         INSERT INTO staff_user (organisation, name, role, care_unit, user_handle, created_at)
         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
         """,
         organisation, name, role.value, care_unit, user_handle, now,
     )
+    names = await db.fetchrow(Sql(
+        "SELECT :unit_name AS care_unit, (SELECT name FROM staff_user WHERE id = :by) AS created_by",
+        unit_name=organisations.care_unit_name(Sql(":unit::int", unit=care_unit)), by=created_by,
+    ))
+    await changes.record(organisation, "staff", staff_user_id, "created", actor=created_by,
+                         actor_name=names["created_by"] or COMMAND_LINE,
+                         after={"name": name, "role": role.value, "care_unit": names["care_unit"], "active": True})
+    return staff_user_id
 
 
-async def active_staff_member(organisation_id: int, staff_user_id: int) -> dict | None:
-    """An active person of the organisation: name, role and care unit; None when there is none."""
+async def staff_member_of(organisation_id: int, staff_user_id: int) -> dict | None:
+    """A person of the organisation, active or not: name, role, care unit and whether they are
+    active; None when there is none."""
     row = await db.fetchrow(
-        "SELECT name, role, care_unit FROM staff_user WHERE id = $1 AND organisation = $2 AND active",
+        "SELECT name, role, care_unit, active FROM staff_user WHERE id = $1 AND organisation = $2",
         staff_user_id, organisation_id,
     )
     return dict(row) if row else None

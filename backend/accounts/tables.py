@@ -40,6 +40,9 @@ class StaffUser(Table, tablename="staff_user"):
     created_at = Timestamptz()
     # "Sign out everywhere": sessions signed in before this moment are no longer valid.
     sessions_valid_after = Timestamptz(null=True, default=None)
+    last_signed_in_at = Timestamptz(null=True, default=None)  # the last passkey sign-in
+    # The Swedish health-care identity (HSA-id), unique within the organisation; None: not known.
+    hsa_id = Varchar(length=40, null=True, default=None)
 
 
 class Passkey(Table, tablename="passkey"):

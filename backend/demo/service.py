@@ -129,8 +129,7 @@ _TABLES: list[tuple[str, str, list[str], dict[str, str], bool]] = [
                              "birth_year", "sex", "street", "postal_code", "city", "latitude", "longitude",
                              "phone", "door_code", "access_notes", "protected_identity"],
      {"care_unit": "care_unit", "cost_bearer": "cost_bearer"}, True),
-    ("device_category", "categories", ["code", "name", "iso_code", "fu_interval_days", "expected_life_years"],
-     {}, True),
+    ("device_category", "categories", ["code", "name", "iso_code", "expected_life_years"], {}, True),
     ("article", "articles", ["article_number", "name", "manufacturer", "category"],
      {"category": "device_category"}, True),
     ("device", "devices", ["individnummer", "serial_number", "article", "status", "holder", "owner",
@@ -202,11 +201,14 @@ async def load_demo(
                 "SELECT organisation, id, holder, in_service_date FROM device WHERE organisation = $1 AND holder IS NOT NULL",
                 org_id)
             counts["device_loan"] = int(loaned.split()[-1])
-            scheduled = await conn.execute(
+            # A category's FU interval is its default schedule with the category's "fu" checklist.
+            scheduled = [(bases["device_category"] + i, c["fu_interval_days"])
+                         for i, c in enumerate(region.categories) if c["fu_interval_days"]]
+            await conn.execute(
                 "INSERT INTO fu_schedule (organisation, category, name, interval_days, checklist_code) "
-                "SELECT organisation, id, 'Förebyggande underhåll', fu_interval_days, 'fu' FROM device_category "
-                "WHERE organisation = $1 AND fu_interval_days IS NOT NULL", org_id)
-            counts["fu_schedule"] = int(scheduled.split()[-1])
+                "SELECT $1, category, 'Förebyggande underhåll', days, 'fu' FROM unnest($2::int[], $3::int[]) "
+                "AS s(category, days)", org_id, [c for c, _ in scheduled], [d for _, d in scheduled])
+            counts["fu_schedule"] = len(scheduled)
             counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
             progress(f"fitting bookings {counts['fitting_booking']}")
             counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))

@@ -31,13 +31,17 @@ class DeviceController(Controller):
         return Template("devices/find.html", context={"query": "", "error": None})
 
     @get("/{individnummer:str}")
-    async def card(self, request: Request, individnummer: FromPath[str]) -> Template:
+    async def card(self, request: Request, individnummer: FromPath[str]) -> Template | Redirect:
         actor = current_actor(request)
         try:
             card = await service.device_card(actor, individnummer,
                                              care_relation=partial(workorders.technician_relation, actor))
         except service.DeviceNotFound:
-            raise NotFoundException() from None
+            # A replaced label still leads to its device, at its current number.
+            current = await service.current_individnummer(actor.organisation, individnummer)
+            if current is None:
+                raise NotFoundException() from None
+            return Redirect(f"/enheter/{current}")
         history = await workorders.device_history(card["device"]["id"])
         protocol_links = actor.role in (Role.technician, Role.coordinator, Role.admin)
         return Template("devices/card.html", context={**card, "history": history, "protocol_links": protocol_links})

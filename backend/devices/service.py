@@ -10,6 +10,7 @@ from backend import db
 from backend.db import Sql, raw
 from backend.accounts.service import Actor
 from backend.audit.service import record_patient_reads
+from backend.devices import schedules
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.organisations import service as organisations
 from backend.patients import service as patients
@@ -31,7 +32,8 @@ async def device_card(actor: Actor, individnummer: str, care_relation: CareRelat
     device = await db.fetchrow(Sql(
         """
         SELECT d.*, a.name AS article_name, a.article_number, a.manufacturer,
-               k.name AS category_name, k.iso_code, k.fu_interval_days, :owner_name AS owner_name,
+               k.name AS category_name, k.iso_code, :fu_interval AS fu_interval_days, :owner_name AS owner_name,
+               :schedules AS fu_schedules,
                (SELECT json_build_object('id', p.id, 'given_name', p.given_name, 'family_name', p.family_name)
                 FROM (:holder) p) AS holder_brief
         FROM device d JOIN article a ON a.id = d.article
@@ -40,6 +42,8 @@ async def device_card(actor: Actor, individnummer: str, care_relation: CareRelat
         """,
         owner_name=organisations.cost_bearer_name(raw("d.owner")),
         holder=patients.visible_names(actor, raw("d.holder"), care_relation),
+        fu_interval=schedules.fu_interval_sql(raw("d.id"), raw("d.article"), raw("a.category")),
+        schedules=schedules.effective_schedules_json(raw("d.id")),
         org=actor.organisation, number=normalise_individnummer(individnummer),
     ))
     if device is None:
@@ -49,14 +53,18 @@ async def device_card(actor: Actor, individnummer: str, care_relation: CareRelat
     if holder:
         await record_patient_reads(actor, [holder["id"]], "device_card")
     card["device_status_label"] = DEVICE_STATUS_LABELS[DeviceStatus(card["status"])]
+    card["fu_schedules"] = [{**s, "level_label": schedules.LEVEL_LABELS[s["level"]]}
+                            for s in json.loads(card["fu_schedules"])]
     return {"device": card, "holder": holder}
 
 
 async def spare_parts(organisation_id: int) -> list[dict]:
-    """The articles that are spare parts (no device category), for the parts list on a visit."""
+    """The active articles that are spare parts (no device category), for the parts list on a
+    visit. (A part queued offline before its article was deactivated is still taken: see
+    spare_part_id.)"""
     rows = await db.fetch(
         "SELECT id, article_number, name, manufacturer FROM article "
-        "WHERE organisation = $1 AND category IS NULL ORDER BY name, manufacturer",
+        "WHERE organisation = $1 AND category IS NULL AND active ORDER BY name, manufacturer",
         organisation_id,
     )
     return [dict(r) for r in rows]
@@ -82,8 +90,14 @@ _DEVICE_COLUMNS = """
 d.id AS device_id, d.organisation AS device_organisation, d.individnummer, d.serial_number,
 d.status AS device_status, d.holder, d.owner, d.in_service_date, d.expected_end_of_life, d.last_fu_date,
 d.next_fu_date, a.id AS article_id, a.name AS article_name, a.article_number, a.manufacturer,
-a.category AS category_id, k.code AS category_code, k.name AS category_name, k.iso_code, k.fu_interval_days
+a.category AS category_id, k.code AS category_code, k.name AS category_name, k.iso_code,
+k.self_checks AS category_self_checks, :fu_interval AS fu_interval_days
 """
+
+
+def _fu_interval() -> Sql:
+    # The columns' aliases: d (device), a (article).
+    return schedules.fu_interval_sql(raw("d.id"), raw("d.article"), raw("a.category"))
 
 
 def device_row(device: Sql) -> Sql:
@@ -91,16 +105,20 @@ def device_row(device: Sql) -> Sql:
     as a row source: `JOIN LATERAL (:device) d ON true`. Columns: device_id, device_organisation,
     individnummer, serial_number, device_status, holder, owner, in_service_date,
     expected_end_of_life, last_fu_date, next_fu_date, article_id, article_name, article_number,
-    manufacturer, category_id, category_code, category_name, iso_code, fu_interval_days."""
+    manufacturer, category_id, category_code, category_name, iso_code, category_self_checks (the
+    category's own public self-checks, [] for the built-in ones), fu_interval_days (the interval of
+    the device's "fu" checklist schedule, see devices.schedules; NULL when it has none)."""
     return Sql(f"SELECT {_DEVICE_COLUMNS} FROM device d JOIN article a ON a.id = d.article "
-               "LEFT JOIN device_category k ON k.id = a.category WHERE d.id = :device", device=device)
+               "LEFT JOIN device_category k ON k.id = a.category WHERE d.id = :device", device=device,
+               fu_interval=_fu_interval())
 
 
 def devices_where(condition: Sql) -> Sql:
     """Every device (with article and category, the columns of `device_row`) for which
     `condition` holds; `condition` may use the aliases d (device), a (article), k (category)."""
     return Sql(f"SELECT {_DEVICE_COLUMNS} FROM device d JOIN article a ON a.id = d.article "
-               "LEFT JOIN device_category k ON k.id = a.category WHERE :condition", condition=condition)
+               "LEFT JOIN device_category k ON k.id = a.category WHERE :condition", condition=condition,
+               fu_interval=_fu_interval())
 
 
 async def held_by(patient_id: int) -> list[dict]:
@@ -155,3 +173,14 @@ async def counts_by_category(organisation_id: int, today: date) -> list[dict]:
     )
     return [dict(r) for r in rows]
 
+
+# --- replaced labels (the device register, backend/devices/register.py) -----------------------
+
+
+async def current_individnummer(organisation_id: int, individnummer: str) -> str | None:
+    """The device's individnummer now, when `individnummer` is a label it had before (its label was
+    replaced: the device kept its identity, and an old number still leads to it); None otherwise."""
+    return await db.fetchval(
+        "SELECT d.individnummer FROM device_label l JOIN device d ON d.id = l.device "
+        "WHERE l.organisation = $1 AND l.individnummer = $2",
+        organisation_id, normalise_individnummer(individnummer))

@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from piccolo.columns import BigSerial, Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSONB, BigSerial, Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.organisations.tables import CostBearer, Organisation
@@ -33,8 +33,10 @@ class DeviceCategory(Table, tablename="device_category"):
     code = Varchar(length=40)  # stable key, e.g. "powered_wheelchair"
     name = Varchar(length=100)  # Swedish, e.g. "Elrullstol"
     iso_code = Varchar(length=12)  # ISO 9999, e.g. "12 23 06"
-    fu_interval_days = Integer(null=True)  # no FU for e.g. rollators
     expected_life_years = Integer()
+    # The checks shown to patients on the public fault-report page; [] = the built-in ones
+    # (backend/faults/categories.py). The FU interval lives in fu_schedule.
+    self_checks = JSONB(default="[]")
 
 
 class Article(Table, tablename="article"):
@@ -45,6 +47,8 @@ class Article(Table, tablename="article"):
     name = Varchar(length=200)
     manufacturer = Varchar(length=100)
     category = ForeignKey(DeviceCategory, null=True)
+    expected_life_years = Integer(null=True)  # None: the category's
+    active = Boolean(default=True)  # an inactive article is not offered for new devices
 
 
 class Device(Table, tablename="device"):
@@ -88,3 +92,12 @@ class FuSchedule(Table, tablename="fu_schedule"):
     before_new_user = Boolean(default=False)
     active = Boolean(default=True)
     created_at = Timestamptz()
+
+
+class DeviceLabel(Table, tablename="device_label"):
+    """A label the device had before its label was replaced: the old individnummer stays
+    findable (it leads to the device) and is never given to another device."""
+    organisation = ForeignKey(Organisation)
+    device = ForeignKey(Device)
+    individnummer = Varchar(length=20)
+    replaced_at = Timestamptz()

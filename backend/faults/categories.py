@@ -1,5 +1,6 @@
 """What the public fault-report pages offer per device category: the simple checks to try
-before reporting, and the faults to choose from. Keyed by device_category.code.
+before reporting, and the faults to choose from. Keyed by device_category.code; a category's own
+self-checks, kept in the catalogue register, take the place of the built-in ones (`checks_for`).
 
 The checks follow what HMCs ask callers to try before an urgent call (PRODUCT.md).
 """
@@ -164,6 +165,12 @@ GUIDES: dict[str, CategoryGuide] = {
 
 def guide_for(category_code: str | None) -> CategoryGuide:
     return GUIDES.get(category_code or "", _GENERIC)
+
+
+def checks_for(category_code: str | None, own_checks: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The checks the public page asks people to try: the category's own list when the catalogue
+    register gives it one (device_category.self_checks), else the built-in ones for its code."""
+    return tuple(own_checks) if own_checks else guide_for(category_code).checks
 
 
 def problem_labels(category_code: str | None, codes: list[str] | tuple[str, ...]) -> list[str]:

@@ -7,6 +7,7 @@ patient; the individnummer it carries is only for sending staff on to the device
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from backend import db
 from backend.db import Sql
 from backend.devices import service as devices
-from backend.faults.categories import guide_for
+from backend.faults.categories import checks_for, guide_for
 from backend.faults.errors import NotFound
 from backend.organisations.service import organisation_name, organisation_phone
 
@@ -112,6 +113,7 @@ class PublicDevice:
     category_name: str
     hmc_name: str
     hmc_phone: str
+    self_checks: tuple[str, ...] = ()  # the category's own, when it has them
 
     @property
     def hmc_phone_href(self) -> str:
@@ -119,7 +121,7 @@ class PublicDevice:
 
     @property
     def checks(self) -> tuple[str, ...]:
-        return guide_for(self.category_code).checks
+        return checks_for(self.category_code, self.self_checks)
 
     @property
     def problems(self) -> tuple[tuple[str, str], ...]:
@@ -133,7 +135,7 @@ async def public_device(token: str) -> PublicDevice | None:
     row = await db.fetchrow(Sql(
         """
         SELECT t.id AS token_id, d.device_id, d.device_organisation, d.individnummer, d.category_code,
-               coalesce(d.category_name, 'Hjälpmedel') AS category_name,
+               coalesce(d.category_name, 'Hjälpmedel') AS category_name, d.category_self_checks,
                :hmc_name AS hmc_name, :hmc_phone AS hmc_phone
         FROM device_token t JOIN LATERAL (:device) d ON true
         WHERE t.token = :token AND t.replaced_at IS NULL
@@ -145,7 +147,8 @@ async def public_device(token: str) -> PublicDevice | None:
     if row is None:
         return None
     return PublicDevice(row["token_id"], row["device_id"], row["device_organisation"], row["individnummer"],
-                        row["category_code"], row["category_name"], row["hmc_name"], row["hmc_phone"])
+                        row["category_code"], row["category_name"], row["hmc_name"], row["hmc_phone"],
+                        tuple(json.loads(row["category_self_checks"] or "[]")))
 
 
 async def example_report_link(origin: str) -> str | None:

@@ -39,6 +39,7 @@ from backend.fittings.slots import (
     find_slots,
     search_slots,
 )
+from backend.organisations import service as organisations
 from backend.patients import service as patients
 from backend.workdays import working_days_between
 
@@ -247,6 +248,7 @@ async def book_fitting(
                 organisation_id=organisation_id, product_area_id=product_area_id,
                 place=place, consultant_id=consultant_id, starts_at=starts_at, exclude_booking=None,
             )
+            calendar = await organisations.work_calendar(organisation_id)
             number = await db.fetchval("SELECT nextval('fitting_booking_number')")
             reference = f"UT-{local_date(now).year}-{number:05d}"
             booking_id = await db.fetchval(
@@ -268,8 +270,8 @@ async def book_fitting(
                 referral.current_devices.strip(), referral.attendees.strip(),
                 referral.interpreter_needed, referral.interpreter_language.strip(),
                 referral.access_notes.strip(), first_offered_at,
-                working_days_between(referral.referral_date, local_date(first_offered_at)),
-                working_days_between(referral.referral_date, local_date(slot.starts_at)),
+                working_days_between(referral.referral_date, local_date(first_offered_at), calendar),
+                working_days_between(referral.referral_date, local_date(slot.starts_at), calendar),
                 now,
             )
             await _hold_resources(organisation_id, booking_id, slot)
@@ -320,6 +322,7 @@ async def reschedule_fitting(
                 exclude_booking=booking_id,
             )
             await db.execute("UPDATE fitting_resource_hold SET active = false WHERE booking = $1 AND active", booking_id)
+            calendar = await organisations.work_calendar(current["organisation"])
             await db.execute(
                 """
                 UPDATE fitting_booking
@@ -330,7 +333,7 @@ async def reschedule_fitting(
                 """,
                 booking_id, slot.consultant_id, slot.template_id, slot.starts_at, slot.ends_at,
                 slot.blocked_from, slot.blocked_until,
-                working_days_between(current["referral_date"], local_date(slot.starts_at)), now,
+                working_days_between(current["referral_date"], local_date(slot.starts_at), calendar), now,
             )
             await _hold_resources(current["organisation"], booking_id, slot)
             await _record_event(

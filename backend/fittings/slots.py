@@ -16,6 +16,7 @@ from backend import db
 from backend.accounts import service as accounts
 from backend.db import Sql, raw
 from backend.fittings.availability import STOCKHOLM, UTC, Template, local_date, template_from_row, template_slots
+from backend.organisations import service as organisations
 from backend.workdays import working_days_between
 
 DEFAULT_MIN_NOTICE_HOURS = 24
@@ -168,6 +169,8 @@ async def search_slots(
     # Buffers reach at most 4 hours either side of a slot.
     margin = timedelta(hours=5)
     busy = await _load_busy(consultants, resources, earliest - margin, latest + margin, exclude_booking)
+    # The 15-working-day rule counts the HMC's own working days (closed days, extra open days).
+    calendar = await organisations.work_calendar(organisation_id) if referral_date else None
 
     found: list[tuple[FittingSlot, str]] = []
     day = first_day
@@ -194,7 +197,7 @@ async def search_slots(
                         template_id=template.id,
                         resource_ids=template.resource_ids,
                         working_days_since_referral=(
-                            working_days_between(referral_date, local_date(start)) if referral_date else None
+                            working_days_between(referral_date, local_date(start), calendar) if calendar else None
                         ),
                         blocked_from=blocked_from,
                         blocked_until=blocked_until,

@@ -1,9 +1,13 @@
-"""FU (förebyggande underhåll): checklists per device category, the answers a technician
-gives on a visit, decisions about failed safety items, and the next FU date.
+"""FU (förebyggande underhåll): the face of this domain, which routes and other domains import.
 
-Templates are versioned: publishing a changed checklist adds a version, and answers keep
-pointing at the version they answered. Answers and decisions are append-only rows; the
-latest row per item is the current answer, the earlier ones stay as history.
+Here: which checklist an order answers, the answers a technician gives on a visit, decisions
+about failed safety items, and the next FU date. Behind it: `items.py` (what a checklist is made
+of, and the rules for an item), `checklists.py` (the admin's lists: drafts, publishing, versions).
+
+A category's checklists are versioned: a draft is edited, then published as the next version.
+An order answers the version published when it was made, and answers keep pointing at the
+version they answered. Answers and decisions are append-only rows; the latest row per item is
+the current answer, the earlier ones stay as history.
 """
 
 from __future__ import annotations
@@ -16,7 +20,42 @@ from decimal import Decimal
 from backend import db
 from backend.accounts.service import staff_name
 from backend.db import Sql, raw
-from backend.errors import DomainError
+# The admin's checklists and what they are made of, for routes and other domains.
+from backend.maintenance.checklists import (
+    MAX_ITEMS,
+    PAGE_SIZE,
+    REGISTER,
+    ChecklistNotFound,
+    DraftChanged,
+    VersionPage,
+    add_item,
+    categories,
+    change_item,
+    create_checklist,
+    discard_draft,
+    move_item,
+    overview,
+    publish_checklist,
+    publish_draft,
+    remove_item,
+    rename_draft,
+    start_draft,
+    version_page,
+)
+from backend.maintenance.items import (
+    KINDS,
+    UNITS,
+    Checklist,
+    ChecklistError,
+    ChecklistItem,
+    ChecklistRefused,
+    ItemFields,
+    Measurement,
+    checklist_from_row,
+    decimal_of,
+    form_values,
+    swedish,
+)
 from backend.workorders import service as workorders
 
 ANSWER_LABELS = {"pass": "Godkänd", "fail": "Underkänd", "na": "Ej aktuell"}
@@ -34,45 +73,6 @@ STATUS_AFTER_DECISION = {
     "repaired_on_site": "in_use",
     "follow_up_order": "out_of_use",
 }
-
-
-class ChecklistError(DomainError):
-    """An answer that cannot be stored."""
-
-
-@dataclass(frozen=True)
-class Measurement:
-    unit: str
-    min: Decimal | None  # pass limits
-    max: Decimal | None
-    lowest: Decimal  # what the instrument can physically read
-    highest: Decimal
-
-    @property
-    def limits_text(self) -> str:
-        def fmt(v: Decimal | None) -> str:
-            return "" if v is None else f"{v.normalize():f}".replace(".", ",")
-
-        return f"{fmt(self.min)}–{fmt(self.max)} {self.unit}"
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    key: str
-    text: str
-    safety_critical: bool
-    measurement: Measurement | None
-
-
-@dataclass(frozen=True)
-class Checklist:
-    id: int
-    category_id: int
-    version: int
-    items: list[ChecklistItem]
-
-    def item(self, key: str) -> ChecklistItem | None:
-        return next((i for i in self.items if i.key == key), None)
 
 
 @dataclass(frozen=True)
@@ -109,61 +109,54 @@ class ChecklistState:
         return not self.unanswered and not self.undecided
 
 
-def _decimal(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def _checklist(row) -> Checklist:
-    raw = row["items"]
-    items = json.loads(raw) if isinstance(raw, str) else raw
-    parsed = []
-    for item in items:
-        m = item.get("measurement")
-        measurement = None
-        if m:
-            lowest = _decimal(m.get("lowest"))
-            highest = _decimal(m.get("highest"))
-            hi = _decimal(m.get("max"))
-            measurement = Measurement(
-                unit=m["unit"], min=_decimal(m.get("min")), max=hi,
-                lowest=lowest if lowest is not None else Decimal(0),
-                highest=highest if highest is not None else (hi * 10 if hi else Decimal(1000)),
-            )
-        parsed.append(ChecklistItem(item["key"], item["text"], bool(item.get("safety_critical")), measurement))
-    return Checklist(row["id"], row["category"], row["version"], parsed)
-
-
-async def current_checklist(category_id: int) -> Checklist | None:
-    """The newest version of a category's checklist; None for categories without FU."""
+async def current_checklist(category_id: int, code: str = "fu") -> Checklist | None:
+    """The newest published version of a category's checklist (never a draft); None for
+    categories without one."""
     row = await db.fetchrow(
-        "SELECT id, category, version, items FROM checklist_template WHERE category = $1 "
-        "ORDER BY version DESC LIMIT 1",
-        category_id,
+        "SELECT id, category, code, name, version, items, published_at FROM checklist_template "
+        "WHERE category = $1 AND code = $2 AND published_at IS NOT NULL ORDER BY version DESC LIMIT 1",
+        category_id, code,
     )
-    return _checklist(row) if row else None
+    return checklist_from_row(row) if row else None
 
 
-def checklist_json(work_order: Sql, category: Sql) -> Sql:
-    """The checklist an order answers, as JSON (a scalar subquery; `parse_checklist` reads it): the
-    version its answers were given against, else the newest of its device's category `category`."""
+def checklist_json(work_order: Sql, category: Sql, code: str = "fu") -> Sql:
+    """The checklist an order answers, as JSON (a scalar subquery; `parse_checklist` reads it):
+    the version its answers were given against; else the version of its device's category
+    `category` that was published when the order was made (received_at: an order has no other
+    birth time), never a draft nor a later one; an order made before any version was published
+    answers the oldest."""
     return Sql(
         """
         (SELECT row_to_json(t) FROM (
-            SELECT id, category, version, items FROM checklist_template WHERE category = :category
-            ORDER BY (id = (SELECT template FROM checklist_answer WHERE work_order = :order ORDER BY id LIMIT 1))
-                     IS TRUE DESC, version DESC
+            SELECT c.id, c.category, c.code, c.name, c.version, c.items, c.published_at
+            FROM (SELECT (SELECT template FROM checklist_answer WHERE work_order = :order ORDER BY id LIMIT 1)
+                         AS answered, :made_at AS made_at) o
+            JOIN checklist_template c ON c.category = :category AND c.published_at IS NOT NULL
+                                     AND (c.code = :code OR c.id = o.answered)
+            ORDER BY (c.id = o.answered) IS TRUE DESC,
+                     (c.published_at <= o.made_at) IS TRUE DESC,
+                     CASE WHEN c.published_at <= o.made_at THEN c.version END DESC NULLS LAST,
+                     c.version
             LIMIT 1) t)
         """,
-        category=category, order=work_order)
+        order=work_order, made_at=_made_at(work_order), category=category, code=code)
+
+
+def _made_at(work_order: Sql) -> Sql:
+    """When the order was made (work_order.received_at), as a scalar subquery placed from the
+    queries the work-order domain exports (its brief gives the organisation its row needs)."""
+    return Sql("(SELECT mw.received_at FROM (:brief) mb JOIN LATERAL (:row) mw ON true)",
+               brief=workorders.order_brief(work_order),
+               row=workorders.order_row(work_order, raw("mb.order_organisation")))
 
 
 def parse_checklist(raw: str | None) -> Checklist | None:
-    return _checklist(json.loads(raw)) if raw else None
+    return checklist_from_row(json.loads(raw)) if raw else None
 
 
 async def checklist_for_order(work_order_id: int) -> Checklist | None:
-    """The version an order's answers were given against; for a fresh order the newest version
-    of its device's category. One query either way."""
+    """The version an order answers (see `checklist_json`). One query."""
     order = Sql(":id", id=work_order_id)
     return parse_checklist(await db.fetchval(Sql(
         "SELECT :checklist", checklist=checklist_json(order, workorders.order_category(order)))))
@@ -197,24 +190,6 @@ def decisions_json(work_order: Sql) -> Sql:
         order=work_order)
 
 
-async def publish_checklist(category_id: int, items: list[dict]) -> Checklist:
-    """A new version of a category's checklist. Earlier answers keep their own version."""
-    for item in items:
-        if not item.get("key") or not item.get("text"):
-            raise ValueError("every checklist item needs a key and a text")
-    if len({i["key"] for i in items}) != len(items):
-        raise ValueError("checklist item keys must be unique")
-    row = await db.fetchrow(
-        """
-        INSERT INTO checklist_template (category, version, items, published_at)
-        SELECT $1, coalesce(max(version), 0) + 1, $2::jsonb, now() FROM checklist_template WHERE category = $1
-        RETURNING id, category, version, items
-        """,
-        category_id, json.dumps(items),
-    )
-    return _checklist(row)
-
-
 def check_answer(item: ChecklistItem, answer: Answer, field_prefix: str = "") -> None:
     """Raise ChecklistError when an answer cannot be right; the field names match the form."""
     name = f"{field_prefix}{item.key}"
@@ -228,20 +203,18 @@ def check_answer(item: ChecklistItem, answer: Answer, field_prefix: str = "") ->
             raise ChecklistError(f"Ange mätvärdet i {m.unit} för ”{item.text}”.", f"{name}-value")
         if not (m.lowest <= answer.measurement <= m.highest):
             raise ChecklistError(
-                f"Mätvärdet {_swedish(answer.measurement)} {m.unit} är inte möjligt för ”{item.text}”. "
+                f"Mätvärdet {swedish(answer.measurement)} {m.unit} är inte möjligt för ”{item.text}”. "
                 f"Kontrollera värdet och enheten.", f"{name}-value")
         outside = ((m.min is not None and answer.measurement < m.min)
                    or (m.max is not None and answer.measurement > m.max))
         if outside and answer.answer == "pass":
             raise ChecklistError(
-                f"{_swedish(answer.measurement)} {m.unit} ligger utanför gränsvärdet {m.limits_text} för "
+                f"{swedish(answer.measurement)} {m.unit} ligger utanför gränsvärdet {m.limits_text} för "
                 f"”{item.text}”. Markera punkten som underkänd.", name)
     if answer.answer == "fail" and not answer.comment:
         raise ChecklistError(f"Beskriv felet för ”{item.text}”.", f"{name}-comment")
-
-
-def _swedish(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",")
+    if item.kind == "text" and not answer.comment:  # a free-text item is answered by its comment
+        raise ChecklistError(f"Skriv en kommentar för ”{item.text}”.", f"{name}-comment")
 
 
 async def checklist_state(work_order_id: int, checklist: Checklist) -> ChecklistState:
@@ -281,7 +254,7 @@ async def save_answers(*, work_order_id: int, checklist: Checklist, answers: lis
             raise ChecklistError("Checklistan har ändrats. Ladda om sidan och fyll i igen.")
         check_answer(item, answer, "item-")
         now = current.answers.get(item.key)
-        if now and (now["answer"], _decimal(now["measurement"]), now["comment"]) == (
+        if now and (now["answer"], decimal_of(now["measurement"]), now["comment"]) == (
                 answer.answer, answer.measurement, answer.comment):
             continue
         changed.append(answer)
@@ -312,3 +285,16 @@ async def record_decision(*, work_order_id: int, item_key: str, decision: str, c
 def next_fu_date(done_on: date, interval_days: int | None) -> date | None:
     """The next FU is one interval after the day this one was done."""
     return done_on + timedelta(days=interval_days) if interval_days else None
+
+
+async def checklist_choices(category_id: int | None) -> list[dict]:
+    """The category's checklists that have a published version, by code: [{"code", "name"}], the
+    name of the newest published version. An FU schedule uses one of these (devices.schedules)."""
+    if category_id is None:
+        return []
+    rows = await db.fetch(
+        "SELECT DISTINCT ON (code) code, name FROM checklist_template "
+        "WHERE category = $1 AND published_at IS NOT NULL ORDER BY code, version DESC",
+        category_id,
+    )
+    return [{"code": r["code"], "name": r["name"]} for r in rows]

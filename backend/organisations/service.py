@@ -1,5 +1,8 @@
-"""The region's HMC, its cost bearers and care units: look-ups for forms, and the queries other
-domains build on (names of units, the organisation's settings)."""
+"""The region's HMC, its cost bearers and care units: the face of this domain. Look-ups for
+forms, the queries other domains build on (names of units, the organisation's settings), and
+the organisation register behind it: `register.py` (name, phone number, work-order clocks, the
+register's errors), `units.py` (care units and cost bearers), `hours.py` (opening hours,
+calendar overrides and the working-day calendar the clocks count in)."""
 
 from __future__ import annotations
 
@@ -7,17 +10,71 @@ import json
 
 from backend import db
 from backend.db import Sql
+from backend.organisations.hours import (
+    DEFAULT_HOURS,
+    WEEKDAY_NAMES,
+    add_calendar_day,
+    calendar_days,
+    hours_field,
+    opening_hours,
+    remove_calendar_day,
+    set_opening_hours,
+    work_calendar,
+)
+from backend.organisations.hours import KIND_LABELS as CALENDAR_KIND_LABELS
+from backend.organisations.register import (
+    CLOCK_MAX,
+    PAGE_SIZE,
+    NotFound,
+    RegisterError,
+    RegisterErrors,
+    clock_field,
+    read_clocks,
+    set_clocks,
+    update_details,
+)
+from backend.organisations.units import (
+    KIND_LABELS,
+    care_unit,
+    cost_bearer,
+    cost_bearer_choices,
+    create_care_unit,
+    create_cost_bearer,
+    delete_care_unit,
+    delete_cost_bearer,
+    list_care_units,
+    list_cost_bearers,
+    set_care_unit_active,
+    set_cost_bearer_active,
+    update_care_unit,
+    update_cost_bearer,
+)
+
+__all__ = [  # the face: what other domains and the routes use
+    "CALENDAR_KIND_LABELS", "CLOCK_MAX", "DEFAULT_HOURS", "KIND_LABELS", "NotFound", "PAGE_SIZE", "RegisterError",
+    "RegisterErrors", "WEEKDAY_NAMES",
+    "add_calendar_day", "calendar_days", "care_unit", "care_unit_exists", "care_unit_name", "care_units",
+    "clock_field", "cost_bearer", "cost_bearer_choices", "cost_bearer_name", "create_care_unit",
+    "create_cost_bearer", "create_organisation", "delete_care_unit", "delete_cost_bearer", "delete_organisation",
+    "hours_field", "list_care_units", "list_cost_bearers", "opening_hours", "organisation", "organisation_by_slug",
+    "organisation_exists", "organisation_name", "organisation_phone", "organisation_slugs", "read_clocks",
+    "remove_calendar_day", "set_care_unit_active", "set_clocks", "set_cost_bearer_active", "set_opening_hours",
+    "update_care_unit", "update_cost_bearer", "update_details", "work_calendar",
+]
 
 
 async def care_units(organisation_id: int) -> list[dict]:
+    """The active care units, to choose from for a new invitation or prescriber (an inactive
+    one keeps its history but is not offered)."""
     rows = await db.fetch(
-        "SELECT id, name FROM care_unit WHERE organisation = $1 ORDER BY name", organisation_id
+        "SELECT id, name FROM care_unit WHERE organisation = $1 AND active ORDER BY name", organisation_id
     )
     return [dict(r) for r in rows]
 
 
 async def care_unit_exists(organisation_id: int, care_unit_id: int) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM care_unit WHERE id = $1 AND organisation = $2",
+    """True for an active care unit of the organisation: one a new prescriber may belong to."""
+    return bool(await db.fetchval("SELECT 1 FROM care_unit WHERE id = $1 AND organisation = $2 AND active",
                                   care_unit_id, organisation_id))
 
 

@@ -9,6 +9,8 @@ the visit), `conflict_routes.py` (conflict pages).
 
 from __future__ import annotations
 
+from backend.db import Sql, raw
+from backend.devices import service as devices
 from backend.visits.actions import ACTION_LABELS, ACTIONS, action_for_path, kept_fields, version_or_none
 from backend.visits.day import day_ahead
 from backend.visits.page import PATIENT_FIELDS, RECORDING_STATUSES, order_page_data, photo, protocol, visit
@@ -34,3 +36,25 @@ __all__ = [
     "could_not_complete", "day_ahead", "decide_on_safety_item", "kept_fields", "order_page_data", "pause_visit",
     "photo", "protocol", "save_checklist", "start_visit", "version_or_none", "visit",
 ]
+
+
+# --- queries other domains place in theirs (the reports' export) ---------------------------------
+
+_RECORDED_SQL = """
+SELECT (SELECT string_agg(ar.article_number || ' × ' || pu.quantity, ', ' ORDER BY pu.id)
+        FROM part_used pu JOIN LATERAL (:article) ar ON true WHERE pu.work_order = :order) AS parts,
+       (SELECT coalesce(sum(t.minutes), 0) FROM time_entry t WHERE t.work_order = :order) AS minutes,
+       (SELECT string_agg(n.text, ' | ' ORDER BY n.id) FROM work_note n
+        WHERE n.work_order = :order AND n.kind = 'fault_found') AS fault_found,
+       (SELECT string_agg(n.text, ' | ' ORDER BY n.id) FROM work_note n
+        WHERE n.work_order = :order AND n.kind = 'action_taken') AS action_taken
+"""
+
+
+def recorded_summary(work_order: Sql) -> Sql:
+    """What was recorded on the order `work_order` (an id expression), a value each, as a row
+    source (`JOIN LATERAL (:recorded) r ON true`): parts ("article number × quantity", comma
+    separated in the order added; NULL without any), minutes (all time recorded, 0 without any),
+    fault_found and action_taken (the repair report's texts, " | " between several; NULL without).
+    Free notes and photos are left out."""
+    return Sql(_RECORDED_SQL, article=devices.article_row(raw("pu.article")), order=work_order)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Mapping
 
 from backend.errors import DomainError
-from backend.workdays import STOCKHOLM, add_working_days, working_days_between
+from backend.workdays import STOCKHOLM, SWEDISH, Calendar, add_working_days, working_days_between
 from backend.workorders.tables import STATUS_LABELS, WorkOrderStatus, WorkOrderType
 
 OPEN_STATUSES = frozenset(
@@ -51,10 +51,13 @@ def clocks_for(organisation_clocks: Mapping[str, Mapping[str, int]] | None) -> d
     return merged
 
 
-def due_dates(order_type: str, received_on: date, clocks: Mapping[str, Mapping[str, int]]) -> DueDates:
+def due_dates(order_type: str, received_on: date, clocks: Mapping[str, Mapping[str, int]],
+              calendar: Calendar = SWEDISH) -> DueDates:
+    """The start and finish dates of the type's clocks, counted in the organisation's working
+    days (`calendar`: its open weekdays, closed days and extra open days)."""
     clock = clocks.get(str(order_type), {})
-    start = add_working_days(received_on, clock["start"]) if "start" in clock else None
-    finish = add_working_days(received_on, clock["finish"]) if "finish" in clock else None
+    start = add_working_days(received_on, clock["start"], calendar) if "start" in clock else None
+    finish = add_working_days(received_on, clock["finish"], calendar) if "finish" in clock else None
     return DueDates(start=start, finish=finish)
 
 

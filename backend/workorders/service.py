@@ -191,11 +191,13 @@ async def create_work_order(*, organisation_id: int, type: str, device_id: int, 
                             follow_up_of: int | None = None, received_at: datetime | None = None,
                             site_contact: str = "") -> dict:
     """A new order (status new) with its service-level due dates fixed from the organisation's
-    clocks. The patient defaults to the device's current holder. Joins a surrounding transaction."""
+    clocks, counted in its working days (its closed and extra open days too). The patient
+    defaults to the device's current holder. Joins a surrounding transaction."""
     WorkOrderType(type), Channel(channel)  # a programming error, not user input, if these fail
     received_at = received_at or datetime.now(STOCKHOLM)
     organisation = await organisations.organisation(organisation_id)
-    due = due_dates(type, received_at.astimezone(STOCKHOLM).date(), clocks_for(organisation["clocks"]))
+    due = due_dates(type, received_at.astimezone(STOCKHOLM).date(), clocks_for(organisation["clocks"]),
+                    await organisations.work_calendar(organisation_id))
     number = await next_number(organisation_id, received_at.astimezone(STOCKHOLM).year)
     row = await db.fetchrow(Sql(
         """

@@ -100,8 +100,9 @@ async def test_every_fu_device_has_a_next_fu_date(demo):
     missing = await db.fetchval(
         "SELECT count(*) FROM device d JOIN article a ON a.id = d.article "
         "JOIN device_category c ON c.id = a.category "
-        "WHERE d.organisation = $1 AND c.fu_interval_days IS NOT NULL AND d.status <> 'condemned' "
-        "AND d.next_fu_date IS NULL", demo.organisation_id)
+        "WHERE d.organisation = $1 AND d.status <> 'condemned' AND d.next_fu_date IS NULL "
+        "AND EXISTS (SELECT 1 FROM fu_schedule s WHERE s.category = c.id AND s.checklist_code = 'fu' AND s.active)",
+        demo.organisation_id)
     assert missing == 0
     checklists = await db.fetch(
         "SELECT jsonb_array_length(t.items) AS n FROM checklist_template t "

@@ -50,9 +50,15 @@ async def make_world(name: str = "Testregionen") -> World:
         org, bearer,
     )
     category = await db.fetchval(
-        "INSERT INTO device_category (organisation, code, name, iso_code, fu_interval_days, expected_life_years) "
-        "VALUES ($1, 'powered_wheelchair', 'Elrullstol', '12 23 06', 365, 5) RETURNING id",
+        "INSERT INTO device_category (organisation, code, name, iso_code, expected_life_years) "
+        "VALUES ($1, 'powered_wheelchair', 'Elrullstol', '12 23 06', 5) RETURNING id",
         org,
+    )
+    # The category's FU every 365 days: its default schedule with its "fu" checklist.
+    await db.execute(
+        "INSERT INTO fu_schedule (organisation, category, name, interval_days, checklist_code) "
+        "VALUES ($1, $2, 'Förebyggande underhåll', 365, 'fu')",
+        org, category,
     )
     article = await db.fetchval(
         "INSERT INTO article (organisation, article_number, name, manufacturer, category) "

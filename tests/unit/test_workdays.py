@@ -1,10 +1,10 @@
 """Swedish working days, checked against hand-worked calendar examples."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from backend.workdays import add_working_days, is_working_day, working_days_between
+from backend.workdays import SWEDISH, Calendar, add_working_days, is_working_day, working_days_between
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,40 @@ def test_adding_then_counting_round_trips():
     for days in range(0, 40):
         end = add_working_days(start, days)
         assert working_days_between(start, end) == days
+
+
+# --- an organisation's own calendar: closed days, extra open days, open weekdays ---------------
+
+
+def test_a_closed_day_is_not_a_working_day_and_moves_a_clock_by_one_day():
+    closed = Calendar(closed=frozenset({date(2026, 11, 24)}))
+    assert not closed.is_working_day(date(2026, 11, 24))
+    assert add_working_days(date(2026, 11, 23), 3) == date(2026, 11, 26)
+    assert add_working_days(date(2026, 11, 23), 3, closed) == date(2026, 11, 27)
+    assert working_days_between(date(2026, 11, 23), date(2026, 11, 27), closed) == 3
+
+
+def test_an_extra_open_day_counts_even_on_a_saturday_or_a_holiday():
+    extra = Calendar(extra_open=frozenset({date(2026, 11, 21), date(2026, 12, 24)}))
+    assert is_working_day(date(2026, 11, 21), extra) and is_working_day(date(2026, 12, 24), extra)
+    assert add_working_days(date(2026, 11, 20), 1, extra) == date(2026, 11, 21)
+    assert working_days_between(date(2026, 11, 20), date(2026, 11, 23), extra) == 2
+
+
+def test_a_weekday_the_hmc_keeps_closed_is_not_a_working_day():
+    four_days = Calendar(open_weekdays=frozenset({0, 1, 2, 3}))  # closed on Fridays
+    assert not four_days.is_working_day(date(2026, 11, 27))
+    assert add_working_days(date(2026, 11, 26), 1, four_days) == date(2026, 11, 30)
+    assert not four_days.is_working_day(date(2026, 12, 24))  # still Swedish holidays
+
+
+def test_the_default_calendar_is_the_swedish_one():
+    assert SWEDISH == Calendar()
+    for offset in range(400):
+        day = date(2026, 1, 1) + timedelta(days=offset)
+        assert SWEDISH.is_working_day(day) == is_working_day(day)
+
+
+def test_a_calendar_without_an_open_weekday_is_refused():
+    with pytest.raises(ValueError):
+        Calendar(open_weekdays=frozenset())

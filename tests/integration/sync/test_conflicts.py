@@ -17,7 +17,7 @@ from backend.visits.conflicts import AlreadyResolved, CannotApply, ConflictError
 from backend.visits import service as visits
 from backend.workorders import planning
 from tests.integration.workorders.conftest import CHECKLIST, actor, world  # noqa: F401 (the fixture)
-from tests.support.factories import add_conflict, jpeg_bytes
+from tests.support.factories import add_conflict, add_work_order, jpeg_bytes
 
 
 async def version_of(order_id: int) -> int:
@@ -183,8 +183,11 @@ async def test_fields_that_todays_rules_refuse_leave_the_conflict_open_with_the_
         await apply(world, conflict)
     assert (await resolution(conflict))["resolved_at"] is None
 
-    answers = await keep(world, world.fu, "checklista", {"item-frame": "pass"})
     await maintenance.publish_checklist(world.category, [{**i, "key": f"new-{i['key']}"} for i in CHECKLIST])
+    # An order answers the version published when it was made: this FU is made after the new one.
+    world.fu = await add_work_order(world, world.device, assignee=world.staff["technician"], planned=date.today(),
+                                    type="maintenance", patient=world.patient, description="Årlig FU")
+    answers = await keep(world, world.fu, "checklista", {"item-frame": "pass"})
     with pytest.raises(CannotApply, match="Checklistan har ändrats"):
         await apply(world, answers)
     assert await db.fetchval("SELECT count(*) FROM checklist_answer WHERE work_order = $1", world.fu) == 0

@@ -16,6 +16,7 @@ from backend.visits import service as visits
 from backend.workorders import planning
 from backend.workorders.service import NotAssigned, NotOpen, VersionConflict, WorkOrderError, create_work_order
 from tests.integration.workorders.conftest import actor
+from tests.support.factories import add_work_order
 
 
 async def version_of(order_id: int) -> int:
@@ -125,6 +126,9 @@ async def test_old_results_keep_the_questions_of_their_checklist_version(world):
     await visits.save_checklist(tech, world.fu, [Answer("frame", "pass")])
     newer = await maintenance.publish_checklist(world.category, [
         {"key": "frame", "text": "Ram, sits och rygg hela", "safety_critical": False, "measurement": None}])
+    # An order answers the version published when it was made: the fresh one is made after this one.
+    world.repair = await add_work_order(world, world.repair_device, assignee=world.staff["technician"],
+                                        planned=date.today(), patient=world.patient, position=2)
     assert newer.version == world.checklist.version + 1
     answered = await maintenance.checklist_for_order(world.fu)
     assert answered.version == world.checklist.version and answered.item("frame").text == "Ram och sits hela"
