@@ -22,3 +22,17 @@ class DomainError(Exception):
 
     def for_field(self, name: str) -> str | None:
         return next((message for field, message in self.errors if field == name), None)
+
+
+class SeveralErrors:
+    """Mixin for a domain's error class: several fields wrong at once, given as
+    [(field, message), ...]; each field shows its own message and the summary lists them all.
+    `class ThingsRefused(SeveralErrors, ThingError)` keeps the domain's own error as its base."""
+
+    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
+        DomainError.__init__(self, errors[0][1], errors[0][0])  # type: ignore[arg-type]
+        self._errors = list(errors)
+
+    @property
+    def errors(self) -> list[tuple[str | None, str]]:
+        return list(self._errors)

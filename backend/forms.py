@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from backend.errors import DomainError
+from backend.errors import DomainError, SeveralErrors
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 MultipartForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -25,16 +25,8 @@ class FormError(DomainError):
     """A field that could not be read as what it should be (a number, a date…)."""
 
 
-class FormErrors(FormError):
+class FormErrors(SeveralErrors, FormError):
     """Several fields wrong at once: the summary lists them all, each field shows its own."""
-
-    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
-        super().__init__(errors[0][1], errors[0][0])
-        self._errors = errors
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return self._errors
 
 
 # PostgreSQL cannot store a NUL byte, and no person types the other control characters

@@ -23,6 +23,7 @@ from backend.accounts.staff import AccountError, Actor, utcnow
 from backend.accounts.tables import ROLE_LABELS, Role
 from backend.changes import service as changes
 from backend.db import Sql, raw
+from backend.errors import SeveralErrors
 from backend.organisations import service as organisations
 
 REGISTER = "staff"
@@ -44,16 +45,8 @@ class StaffNotFound(AccountError):
         super().__init__("Personen finns inte.")
 
 
-class StaffChangeRefused(AccountError):
+class StaffChangeRefused(SeveralErrors, AccountError):
     """Several fields wrong at once: each field shows its own, the summary lists them all."""
-
-    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
-        super().__init__(errors[0][1], errors[0][0])
-        self._errors = errors
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return self._errors
 
 
 def hsa_id(value: str) -> str | None:

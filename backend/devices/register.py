@@ -23,7 +23,7 @@ from backend.db import Sql, raw
 from backend.devices import schedules
 from backend.devices.service import DeviceNotFound, current_individnummer, normalise_individnummer, set_status
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
-from backend.errors import DomainError
+from backend.errors import DomainError, SeveralErrors
 from backend.organisations import service as organisations
 from backend.patients import service as patients
 
@@ -57,16 +57,8 @@ class DeviceRegisterError(DomainError):
     """A change to the device register was refused; nothing was written."""
 
 
-class DeviceRegisterErrors(DeviceRegisterError):
+class DeviceRegisterErrors(SeveralErrors, DeviceRegisterError):
     """Several fields wrong at once: each field shows its own, the summary lists them all."""
-
-    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
-        super().__init__(errors[0][1], errors[0][0])
-        self._errors = errors
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return self._errors
 
 
 class LabelMoved(Exception):

@@ -15,23 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from backend.errors import DomainError
+from backend.errors import DomainError, SeveralErrors
 
 
 class ChecklistError(DomainError):
     """An answer that cannot be stored, or a checklist change that is refused."""
 
 
-class ChecklistRefused(ChecklistError):
+class ChecklistRefused(SeveralErrors, ChecklistError):
     """One or more fields wrong (an item, a new list): each message goes next to its field."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        super().__init__(errors[0][1], errors[0][0])
-        self._errors = errors
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return list(self._errors)
 
 
 KINDS = {

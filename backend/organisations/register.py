@@ -15,7 +15,7 @@ from typing import Mapping
 
 from backend import db
 from backend.changes import service as changes
-from backend.errors import DomainError
+from backend.errors import DomainError, SeveralErrors
 
 PAGE_SIZE = 50
 STATUS_FILTERS = ("active", "inactive", "all")  # which rows a register's list shows
@@ -31,16 +31,8 @@ class RegisterError(DomainError):
     """A change to the organisation register was refused; nothing was written."""
 
 
-class RegisterErrors(RegisterError):
+class RegisterErrors(SeveralErrors, RegisterError):
     """Several fields wrong at once: each field shows its own, the summary lists them all."""
-
-    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
-        super().__init__(errors[0][1], errors[0][0])
-        self._errors = errors
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return self._errors
 
 
 class NotFound(RegisterError):

@@ -27,7 +27,7 @@ from backend.devices import service as devices
 from backend.devices.register import HMC_OWNER, DeviceFilter, category_choices, owner_choices
 from backend.devices.selection import devices_matching
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
-from backend.errors import DomainError
+from backend.errors import DomainError, SeveralErrors
 from backend.maintenance import service as maintenance
 from backend.organisations import service as organisations
 from backend.patients import service as patients
@@ -64,16 +64,8 @@ class ExportRefused(DomainError):
     """An export could not be made as asked; nothing was read."""
 
 
-class ExportRefusals(ExportRefused):
+class ExportRefusals(SeveralErrors, ExportRefused):
     """Several fields wrong at once: each field shows its own, the summary lists them all."""
-
-    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
-        super().__init__(errors[0][1], errors[0][0])
-        self._errors = errors
-
-    @property
-    def errors(self) -> list[tuple[str | None, str]]:
-        return self._errors
 
 
 @dataclass(frozen=True)
