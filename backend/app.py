@@ -43,7 +43,10 @@ from backend.fittings.routes import BookingFlowController, FittingController
 from backend.integrations import api_routes as api
 from backend.integrations.routes import ApiTokenController
 from backend.imports.routes import ImportController
+from backend.jobs.routes import JobController
 from backend.maintenance.routes import ChecklistController
+from backend.maintenance.fu_routes import FuController
+from backend.notices.routes import NoticeController, OutboxController
 from backend.organisations.routes import CareUnitController, CostBearerController, OrganisationController
 from backend.patients.routes import PatientController
 from backend.reports.export_routes import ExportController
@@ -52,9 +55,7 @@ from backend.visits.conflict_routes import ConflictController, KeptPhotoControll
 from backend.visits.routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.workorders.routes import WorkOrderController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
-from backend.periodic import Periodic, running
 from backend.settings import Settings
-from backend.sync import service as sync
 from backend.system.routes import SystemController
 from backend.web import (
     BAD_DATA_ERRORS,
@@ -68,9 +69,6 @@ from backend.web import (
 
 log = logging.getLogger("runda")
 
-# Upkeep each server process runs in the background (see backend/periodic.py).
-PERIODIC_JOBS = [Periodic("prune_receipts", sync.prune_receipts, sync.PRUNE_EVERY_SECONDS)]
-
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
@@ -81,11 +79,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # `runda serve` starts the embedded server itself and hands over its URL; an app
         # created without one (e.g. by a bare ASGI server) starts it here instead.
         if settings.database_url:
-            async with _pool(settings.database_url), running(PERIODIC_JOBS):
+            async with _pool(settings.database_url):
                 yield
         else:
             with db.embedded_server(settings.data_dir) as url:
-                async with _pool(url), running(PERIODIC_JOBS):
+                async with _pool(url):
                     yield
 
     handlers = [
@@ -125,9 +123,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         CareUnitController,
         CostBearerController,
         ChecklistController,
+        FuController,
         ApiTokenController,
         ImportController,
         ExportController,
+        NoticeController,
+        OutboxController,
+        JobController,
         api.api_router(),
     ]
     if settings.development and settings.listens_on_loopback:

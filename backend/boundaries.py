@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 # Base modules, lowest first: each may import only those before it.
-BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms", "photos", "periodic", "assets",
+BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms", "photos", "assets",
         "web", "auth", "boundaries")
 
 # Domains, lowest first: a domain's rules may import only the domains before it.
-DOMAINS = ("changes", "organisations", "accounts", "audit", "integrations", "patients", "devices", "workorders", "maintenance",
-           "sync", "visits", "faults", "fittings", "reports", "imports", "system")
+DOMAINS = ("jobs", "changes", "organisations", "accounts", "audit", "integrations", "patients", "devices", "workorders", "maintenance",
+           "notices", "sync", "visits", "faults", "fittings", "reports", "imports", "system")
 
 # Modules that put the application together; they may import anything.
 ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
@@ -29,7 +29,19 @@ ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
 # data goes through the owners' functions).
 BULK_LOADERS = ("demo",)
 
+# The job queue's library keeps its own tables and functions (procrastinate_*, migrations/m0019),
+# without Piccolo classes; they are the jobs domain's as if they were its own: others enqueue
+# through backend.jobs.queue and read the queue through backend.jobs functions.
+QUEUE_TABLES = {
+    "procrastinate_jobs": "jobs",
+    "procrastinate_events": "jobs",
+    "procrastinate_workers": "jobs",
+    "procrastinate_periodic_defers": "jobs",
+}
+QUEUE_PREFIX, QUEUE_OWNER = "procrastinate_", "jobs"
+
 TABLES = {
+    "job_failure": "jobs",
     "register_change": "changes",
     "organisation": "organisations",
     "cost_bearer": "organisations",
@@ -41,6 +53,7 @@ TABLES = {
     "invitation": "accounts",
     "security_event": "accounts",
     "kv_store": "accounts",
+    "staff_area": "accounts",
     "audit_log": "audit",
     "api_token": "integrations",
     "patient": "patients",
@@ -56,6 +69,11 @@ TABLES = {
     "checklist_template": "maintenance",
     "checklist_answer": "maintenance",
     "safety_decision": "maintenance",
+    "fu_generation": "maintenance",
+    "fu_auto_generation": "maintenance",
+    "fu_due": "maintenance",
+    "fu_due_count": "maintenance",
+    "fu_due_state": "maintenance",
     "write_receipt": "sync",
     "sync_conflict": "sync",
     "part_used": "visits",
@@ -73,4 +91,6 @@ TABLES = {
     "fitting_booking_event": "fittings",
     "calendar_feed_token": "fittings",
     "import_run": "imports",
+    "notice": "notices",
+    "outbound_message": "notices",
 }

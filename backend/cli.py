@@ -1,4 +1,4 @@
-"""The `runda` command: serve, migrate, demo, invite, prune-receipts, and `dev` (what `make run` runs).
+"""The `runda` command: serve, worker, migrate, demo, invite, prune-receipts, and `dev` (what `make run` runs).
 
 Every failure an operator can cause (bad configuration, unreachable database,
 port in use, unmigrated database, bad arguments) ends with one line on stderr
@@ -13,7 +13,10 @@ import errno
 import os
 import signal
 import socket
+import subprocess
 import sys
+import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -69,6 +72,16 @@ def _receipt_days(text: str) -> int:
     return value
 
 
+def _concurrency(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runda", description="Runda: fältservice för hjälpmedelscentralen")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -76,6 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the web server")
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     serve.set_defaults(run=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background jobs (FU generation, notices, upkeep) until stopped")
+    worker.add_argument("--concurrency", type=_concurrency, default=os.environ.get("WORKER_CONCURRENCY", "4"),
+                        help="jobs at once (default: WORKER_CONCURRENCY, else 4)")
+    worker.add_argument("--once", action="store_true", help="run the jobs that are ready now, then exit")
+    worker.add_argument("--no-periodic", action="store_true",
+                        help="defer no periodic jobs (other workers do); run the jobs in the queue only")
+    worker.set_defaults(run=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.set_defaults(run=cmd_migrate)
@@ -96,8 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     invite.set_defaults(run=cmd_invite)
 
     prune = sub.add_parser("prune-receipts", help="forget receipts of keyed writes older than --days "
-                           "(the server also does this every hour)")
-    prune.add_argument("--days", type=_receipt_days, help="at least 30; by default 90, as the server keeps them")
+                           "(a worker also does this every hour)")
+    prune.add_argument("--days", type=_receipt_days, help="at least 30; by default 90, as the worker keeps them")
     prune.set_defaults(run=cmd_prune_receipts)
 
     imports = sub.add_parser("import", help="import a CSV file from the business system (webSesam/SESAM): "
@@ -116,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     export_files.add_argument("--windows-1252", action="store_true", help="Windows-1252 instead of UTF-8 with BOM")
     export_files.set_defaults(run=cmd_export_import_files)
 
-    dev = sub.add_parser("dev", help="migrate, load the demo if empty, print sign-in links and serve")
+    dev = sub.add_parser("dev", help="migrate, load the demo if empty, print sign-in links, serve and run a worker")
     dev.add_argument("--scale", type=_scale, default=1.0)
     dev.set_defaults(run=cmd_dev)
     return parser
@@ -193,6 +214,119 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _serve(settings, args.workers)
 
 
+# `runda dev` hands its worker its own process id: the worker stops when dev is gone (killed too).
+PARENT_ENV = "RUNDA_WORKER_PARENT"
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from backend import logs
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    with database(settings) as url:
+        asyncio.run(_work(url, args.concurrency, once=args.once, periodic=not args.no_periodic))
+
+
+async def _work(url: str, concurrency: int, *, once: bool, periodic: bool) -> None:
+    from backend.jobs import queue
+
+    db.configure(url)
+    await db.start_pool(max_size=concurrency + 2)
+    try:
+        await db.ensure_migrated()
+        async with queue.opened(url, max_size=concurrency + 4):
+            worker = queue.worker(concurrency=concurrency, once=once, periodic=periodic,
+                                  install_signal_handlers=not once)
+            if once:
+                await worker.run()
+                print("runda: the jobs that were ready have run; none is ready now")
+                return
+            print(f"runda: worker running {concurrency} job(s) at once on {db.describe(url)}; "
+                  "SIGTERM or Ctrl-C stops it after the running jobs", flush=True)
+            parent = os.environ.get(PARENT_ENV)
+            watching = asyncio.create_task(_stop_with_parent(int(parent), worker)) if parent else None
+            try:
+                await worker.run()
+            finally:
+                if watching:
+                    watching.cancel()
+            print("runda: worker stopped", flush=True)
+    finally:
+        await db.close_pool()
+
+
+async def _stop_with_parent(parent: int, worker) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    worker.stop()
+
+
+class WorkerBeside:
+    """`runda worker` as a child of `runda dev`, on the same database, so a newcomer's one command
+    also runs the background jobs. It is in a session of its own (Ctrl-C reaches dev, which stops
+    it after the web server); should it stop by itself, dev says so and starts it again, and gives
+    up (stopping dev) when it keeps stopping."""
+
+    RESTARTS = 3  # within WITHIN seconds, then give up
+    WITHIN = 60.0
+
+    def __init__(self, url: str) -> None:
+        self.env = {**os.environ, "DATABASE_URL": url, PARENT_ENV: str(os.getpid())}
+        self.process: subprocess.Popen | None = None
+        self.stopping = threading.Event()
+        self.gave_up = False
+        self.deaths: list[float] = []
+        self.thread = threading.Thread(target=self._watch, name="worker-watch", daemon=True)
+
+    def start(self) -> None:
+        self.process = self._spawn()
+        self.thread.start()
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "backend", "worker", "--concurrency", "2"], env=self.env,
+                                stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def _watch(self) -> None:
+        while True:
+            assert self.process is not None
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            now = time.monotonic()
+            self.deaths = [t for t in self.deaths if now - t < self.WITHIN] + [now]
+            if len(self.deaths) > self.RESTARTS:
+                self.gave_up = True
+                print(f"runda: error: the background worker keeps stopping (exit code {code}); see its log above. "
+                      "Stopping.", file=sys.stderr, flush=True)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            print(f"runda: the background worker stopped (exit code {code}); FU generation, notices and "
+                  "upkeep wait until it runs. Starting it again.", file=sys.stderr, flush=True)
+            if self.stopping.wait(2 ** len(self.deaths)):
+                return
+            self.process = self._spawn()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def worker_beside(url: str) -> Iterator[WorkerBeside]:
+    worker = WorkerBeside(url)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
 def cmd_dev(args: argparse.Namespace) -> None:
     os.environ.setdefault("RUNDA_DEV", "1")
     settings = Settings.from_env()
@@ -202,8 +336,9 @@ def cmd_dev(args: argparse.Namespace) -> None:
         if applied:
             print(f"runda: {len(applied)} migration(s) applied")
         _load_demo(url, args.scale, seed=1, if_empty=True)
-        _print_sign_in(url, settings)
-        _serve(settings, workers=1, url=url)
+        with worker_beside(url):
+            _print_sign_in(url, settings)
+            _serve(settings, workers=1, url=url)
 
 
 def cmd_invite(args: argparse.Namespace) -> None:
@@ -340,6 +475,8 @@ def _print_sign_in(url: str, settings: Settings) -> None:
     links = sorted(_run_with_pool(url, work), key=lambda link: order.index(link[0]))
     print()
     print(f"Runda is running at {settings.public_origin}  (Ctrl-C stops it)")
+    print("A worker runs the background jobs beside it (FU generation, notices, upkeep); admins follow")
+    print(f"them at {settings.public_origin}/admin/jobb.")
     print()
     print("Sign in: open a link below, create a passkey on this device (or, on a computer without")
     print("one, choose \"Fortsätt utan passkey (endast utveckling)\"). Each link works once, for 72 hours;")

@@ -3,8 +3,10 @@
 from piccolo.conf.apps import AppConfig
 
 from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent, StaffUser
+from backend.accounts.tables import StaffArea
 from backend.audit.tables import AuditLog
 from backend.integrations.tables import ApiToken
+from backend.jobs.tables import JobFailure
 from backend.changes.tables import RegisterChange
 from backend.settings import PROJECT_ROOT
 from backend.sync.tables import SyncConflict, WriteReceipt
@@ -23,6 +25,8 @@ from backend.fittings.tables import (
     ResourceHold,
 )
 from backend.maintenance.tables import ChecklistAnswer, ChecklistTemplate, SafetyDecision
+from backend.maintenance.tables import FuAutoGeneration, FuDue, FuDueCount, FuDueState, FuGeneration
+from backend.notices.tables import Notice, OutboundMessage
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
 from backend.organisations.tables import CalendarDay, OpeningHours
 from backend.patients.tables import Patient
@@ -30,6 +34,7 @@ from backend.visits.tables import PartUsed, TimeEntry, WorkNote, WorkPhoto
 from backend.workorders.tables import WorkOrder, WorkOrderCounter, WorkOrderEvent
 
 TABLES = [
+    JobFailure,
     RegisterChange,
     Organisation,
     CostBearer,
@@ -41,6 +46,7 @@ TABLES = [
     Invitation,
     SecurityEvent,
     KeyValue,
+    StaffArea,
     Patient,
     DeviceCategory,
     Article,
@@ -54,6 +60,11 @@ TABLES = [
     WorkOrderEvent,
     ChecklistAnswer,
     SafetyDecision,
+    FuGeneration,
+    FuAutoGeneration,
+    FuDue,
+    FuDueCount,
+    FuDueState,
     PartUsed,
     TimeEntry,
     WorkNote,
@@ -73,6 +84,8 @@ TABLES = [
     DeviceToken,
     FaultReport,
     ImportRun,
+    Notice,
+    OutboundMessage,
 ]
 
 APP_CONFIG = AppConfig(

@@ -35,6 +35,52 @@ def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: i
 
 
 @dataclass(frozen=True)
+class OutboundSettings:
+    """Where notices to patients go (backend/notices/channels.py): e-mail through SMTP, SMS through
+    an HTTP gateway. A channel without its settings, and every channel in development, goes to the
+    dev outbox instead (the outbound_message table, read at /admin/utkorg): nothing leaves the machine."""
+
+    development: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = field(default="", repr=False)
+    # Seconds to wait for the SMTP server or the SMS gateway before the attempt counts as failed.
+    send_timeout_seconds: int = 15
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> OutboundSettings:
+        env = dict(os.environ if env is None else env)
+        host = (env.get("SMTP_HOST") or "").strip()
+        sender = (env.get("SMTP_FROM") or "").strip()
+        if host and "@" not in sender:
+            raise ConfigError("SMTP_FROM must be the sender's e-mail address when SMTP_HOST is set")
+        gateway = (env.get("SMS_GATEWAY_URL") or "").strip()
+        if gateway:
+            parts = urlsplit(gateway)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ConfigError(f"SMS_GATEWAY_URL must look like https://sms.example.se/send, got {gateway!r}")
+            if parts.scheme == "http" and parts.hostname not in {"localhost", "127.0.0.1"}:
+                raise ConfigError("SMS_GATEWAY_URL must use https unless it is localhost")
+        return cls(
+            development=_flag(env.get("RUNDA_DEV")),
+            smtp_host=host,
+            smtp_port=_int_setting(env, "SMTP_PORT", 587, 1, 65535),
+            smtp_user=env.get("SMTP_USER") or "",
+            smtp_password=env.get("SMTP_PASSWORD") or "",
+            smtp_from=sender,
+            smtp_starttls=_flag(env.get("SMTP_STARTTLS", "1")),
+            sms_gateway_url=gateway,
+            sms_gateway_token=env.get("SMS_GATEWAY_TOKEN") or "",
+            send_timeout_seconds=_int_setting(env, "OUTBOUND_TIMEOUT_SECONDS", 15, 1, 300),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     secret_key: str = _DEV_SECRET
@@ -51,6 +97,8 @@ class Settings:
     fitting_horizon_days: int = 90
     # Sign-in, invitation and public fault-report posts per minute and client address.
     rate_limit_per_minute: int = 30
+    # Notices: SMTP and the SMS gateway (the dev outbox when unset or in development).
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -90,6 +138,7 @@ class Settings:
             fitting_min_notice_hours=min_notice,
             fitting_horizon_days=horizon,
             rate_limit_per_minute=rate,
+            outbound=OutboundSettings.from_env(env),
         )
 
     @property

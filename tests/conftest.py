@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 
@@ -21,6 +22,11 @@ from backend import db
 from backend.app import create_app
 from backend.settings import Settings
 from tests.support.server import throwaway_database
+
+# Runda's day is Stockholm's (backend.workdays.today); tests that say date.today() mean the same
+# day, also in the hour after midnight when UTC's date is still yesterday's.
+os.environ["TZ"] = "Europe/Stockholm"
+time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """The staff register on the web (admins only; coordinators keep /admin/inbjudningar): the list of
 the organisation's people, and one person's page to change their role, care unit and HSA-id,
 deactivate or reactivate them, see their passkeys and history, and give them a link for a new
-passkey. Parse, check who asks, call accounts.service, render: a refusal goes back to its form
-with a 400, a change redirects with a notice."""
+passkey; a technician's page also sets their area (the municipalities they cover, accounts/areas.py).
+Parse, check who asks, call accounts.service, render: a refusal goes back to its form with a 400, a
+change redirects with a notice."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from backend.accounts import service
+from backend.accounts import areas, service
 from backend.accounts.service import StaffNotFound
 from backend.accounts.tables import ROLE_LABELS, Role
 from backend.auth import current_actor, requires
 from backend.changes import service as changes
 from backend.errors import DomainError
-from backend.forms import INT4_MAX, Form, FormError, fields, readable, text
+from backend.forms import INT4_MAX, Form, FormError, fields, many, readable, text
 from backend.organisations import service as organisations
 
 BASE = "/admin/personal"
@@ -26,16 +27,30 @@ NOTICES = {
     "sparad": "Ändringarna är sparade.",
     "inaktiverad": "Personen är inaktiverad. Alla personens inloggningar är avslutade.",
     "aktiverad": "Personen är aktiv igen och kan logga in med sina passkeys.",
+    "omraden": "Områdena är sparade.",
 }
 STATUS_OPTIONS = [("active", "Aktiva"), ("inactive", "Inaktiva"), ("all", "Alla")]
 ROLE_OPTIONS = [(r.value, ROLE_LABELS[r]) for r in Role]
-HISTORY_LABELS = {"name": "Namn", "role": "Roll", "care_unit": "Vårdenhet", "hsa_id": "HSA-id", "active": "Status"}
+HISTORY_LABELS = {"name": "Namn", "role": "Roll", "care_unit": "Vårdenhet", "hsa_id": "HSA-id", "active": "Status",
+                  "areas": "Kommuner (område)"}
 HISTORY_VALUES = {"role": {r.value: ROLE_LABELS[r] for r in Role}, "active": {True: "Aktiv", False: "Inaktiv"}}
 
 
 def _choice(value: str) -> int | None:
     """A chosen row's id from a select, or None for no (or no possible) choice."""
     return int(value) if value.isascii() and value.isdigit() and int(value) <= INT4_MAX else None
+
+
+async def _areas_context(organisation_id: int, person: dict, chosen: list[str] | None) -> dict:
+    """What the person page's areas section needs: only a technician has one."""
+    if person["role"] != Role.technician.value:
+        return {"areas": None}
+    held = await areas.areas_of(organisation_id, person["id"])
+    options = await areas.municipalities(organisation_id)
+    known = {o["id"] for o in options}
+    options += [{"id": a["id"], "name": f"{a['name']} (inaktiv)"} for a in held if a["id"] not in known]
+    return {"areas": held, "area_options": options,
+            "areas_chosen": chosen if chosen is not None else [str(a["id"]) for a in held]}
 
 
 def _done(staff_id: int, notice: str) -> Redirect:
@@ -67,7 +82,7 @@ class StaffRegisterController(Controller):
 
     async def _page(self, request: Request, staff_id: int, *, form: dict | None = None,
                     error: DomainError | None = None, notice: str | None = None, link: str | None = None,
-                    status: int = 200) -> Template:
+                    status: int = 200, areas_chosen: list[str] | None = None) -> Template:
         actor = current_actor(request)
         person = await service.staff_person(actor.organisation, staff_id)
         if person is None:
@@ -83,6 +98,8 @@ class StaffRegisterController(Controller):
                 "name": person["name"], "role": person["role"], "care_unit": person["care_unit"] or "",
                 "hsa_id": person["hsa_id"] or ""},
             "passkeys": await service.passkeys_of(staff_id),
+            # A technician's municipalities: the active ones, and any of theirs deactivated since.
+            **(await _areas_context(actor.organisation, person, areas_chosen)),
             "history": await changes.history(actor.organisation, "staff", staff_id),
             "labels": HISTORY_LABELS, "values": HISTORY_VALUES,
         }, status_code=status)
@@ -107,6 +124,23 @@ class StaffRegisterController(Controller):
         except DomainError as exc:
             return await self._page(request, staff_id, form=typed, error=exc, status=400)
         return _done(staff_id, "sparad")
+
+    @post("/{staff_id:int}/omraden")
+    async def save_areas(self, request: Request, staff_id: FromPath[int], data: Form) -> Template | Redirect:
+        """A technician's municipalities (checkboxes `areas`, the cost bearers' ids)."""
+        actor = current_actor(request)
+        chosen: list[str] | None = None  # unreadable: the page shows the person's areas as they are
+        try:
+            chosen = many(fields(data), "areas")
+            ids = [_choice(value) for value in chosen]
+            if None in ids:
+                raise FormError(areas.UNKNOWN_MUNICIPALITY, areas.FIELD)
+            await areas.set_areas(actor, staff_id, [i for i in ids if i is not None])
+        except StaffNotFound:
+            raise NotFoundException() from None
+        except DomainError as exc:
+            return await self._page(request, staff_id, error=exc, status=400, areas_chosen=chosen)
+        return _done(staff_id, "omraden")
 
     @post("/{staff_id:int}/inaktivera")
     async def deactivate(self, request: Request, staff_id: FromPath[int]) -> Template | Redirect:

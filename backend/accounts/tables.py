@@ -6,7 +6,7 @@ from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Text, Timestampt
 from piccolo.columns.column_types import Array
 from piccolo.table import Table
 
-from backend.organisations.tables import CareUnit, Organisation
+from backend.organisations.tables import CareUnit, CostBearer, Organisation
 
 
 class Role(str, Enum):
@@ -91,3 +91,10 @@ class KeyValue(Table, tablename="kv_store"):
     key = Varchar(length=200)
     value = Bytea()
     expires_at = Timestamptz(null=True, default=None)
+
+
+class StaffArea(Table, tablename="staff_area"):
+    """A municipality (cost bearer) a technician usually covers; composite primary key in SQL."""
+
+    staff_user = ForeignKey(StaffUser, primary_key=True)
+    cost_bearer = ForeignKey(CostBearer)

@@ -39,6 +39,22 @@ CATEGORIES: list[Category] = [
 
 CATEGORY_BY_CODE = {c.code: c for c in CATEGORIES}
 
+# Each category's FU schedule, as docs/PRODUCT.md's table has it (interval: the category's
+# fu_interval_days; checklist: the category's "fu"): its name, and whether it is also done before
+# each new user (a powered wheelchair, a ceiling lift before first use, a care bed before reuse).
+FU_SCHEDULES: dict[str, tuple[str, bool]] = {
+    "powered_wheelchair": ("Årlig FU och före varje ny brukare", True),
+    "scooter": ("Årlig FU", False),
+    "ceiling_lift": ("Årlig FU (SS-EN ISO 10535) och före första användning", True),
+    "mobile_lift": ("Årlig FU (SS-EN ISO 10535)", False),
+    "lift_sling": ("Halvårskontroll av lyftsele", False),
+    "care_bed": ("Årlig FU och före återanvändning", True),
+    "bed_lift": ("Årlig FU", False),
+    "pressure_mattress": ("FU enligt tillverkaren, vartannat år", False),
+    "standing_aid": ("FU enligt tillverkaren, vartannat år", False),
+    "communication_device": ("Årlig FU enligt tillverkaren", False),
+}
+
 # (category code, article number, name, manufacturer, relative share within the category)
 ARTICLES: list[tuple[str, str, str, str, int]] = [
     ("powered_wheelchair", "216734", "Permobil M3 Corpus", "Permobil", 5),

@@ -12,7 +12,7 @@ from backend.demo import catalogue as C
 from backend.demo import names as N
 from backend.demo.common import TZ, Draw, Weighted, add_years, scaled, weighted_sample
 
-OVERDUE_FU_SHARE = 0.02  # the HMC caught up with its FU backlog in 2025
+OVERDUE_FU_SHARE = 0.03  # the HMC caught up with its FU backlog in 2025: a few hundred are overdue
 
 
 @dataclass
@@ -22,6 +22,8 @@ class Assortment:
     articles: list[dict]  # the categories' articles, then spare parts (without category)
     article_choice: dict[str, Weighted]  # category code -> its articles, by share
     checklists: list[dict]
+    schedules: list[dict]  # the categories' FU schedules (fu_schedule rows)
+    schedule_of: dict[str, int]  # category code -> index of its FU schedule
 
 
 def build_assortment(draw: Draw) -> Assortment:
@@ -52,7 +54,14 @@ def build_assortment(draw: Draw) -> Assortment:
          "published_at": published, "created_at": published}
         for code, items in C.CHECKLISTS.items()
     ]
-    return Assortment(categories, cat_index, articles, article_choice, checklists)
+    schedules, schedule_of = [], {}
+    for c in C.CATEGORIES:
+        if c.fu_interval_days:
+            name, before_new_user = C.FU_SCHEDULES[c.code]
+            schedule_of[c.code] = len(schedules)
+            schedules.append({"category": cat_index[c.code], "name": name, "interval_days": c.fu_interval_days,
+                              "checklist_code": "fu", "before_new_user": before_new_user})
+    return Assortment(categories, cat_index, articles, article_choice, checklists, schedules, schedule_of)
 
 
 def _holders(draw: Draw, patients: list[dict]) -> dict[str, list[int]]:
@@ -124,8 +133,8 @@ def _holders(draw: Draw, patients: list[dict]) -> dict[str, list[int]]:
 
 def build_devices(draw: Draw, patients: list[dict], assortment: Assortment,
                   municipality_cb: dict[str, int]) -> list[dict]:
-    """Device rows; '_cat' and '_interval' (the FU interval in days) are for the later parts
-    of the builder and are not loaded."""
+    """Device rows; '_cat', '_interval' (the FU interval in days) and '_schedule' (the index of
+    its FU schedule) are for the later parts of the builder and are not loaded."""
     rng, today, cal = draw.rng, draw.today, draw.cal
     holders = _holders(draw, patients)
     # Everyone on the register holds at least one device: give the others a
@@ -223,4 +232,5 @@ def _device(draw: Draw, assortment: Assortment, patients: list[dict], cat: C.Cat
         "next_fu_date": nxt,
         "_cat": cat.code,
         "_interval": interval,
+        "_schedule": assortment.schedule_of.get(cat.code),
     }

@@ -10,6 +10,8 @@ from backend.demo import catalogue as C
 from backend.demo.common import HISTORY_DAYS, Draw, Weighted
 from backend.demo.workorders import FU_SHARE, ORDERS_PER_YEAR, Orders
 
+BACKLOG_ORDERED_SHARE = 0.3  # overdue FU that already have an order; the rest wait on the due list
+
 
 def fu_events(draw: Draw, device: dict) -> list[date]:
     """The device's FU dates in the history window, the latest first (from its last FU
@@ -34,8 +36,9 @@ def fu_order_rate(orders: Orders) -> float:
 
 
 def upcoming_fu_orders(orders: Orders, rate: float) -> list[tuple[date, dict]]:
-    """FU orders due in the coming weeks (and the few overdue), with the day each is due to
-    be done: generated about four weeks before the due date, so only those already generated exist."""
+    """FU orders due in the coming weeks (and some of the overdue), with the day each is due to
+    be done: generated about four weeks before the due date, so only those already generated exist.
+    Most overdue FU have no order yet: the backlog (underhållsskuld) the due list shows."""
     draw, devices = orders.draw, orders.devices
     rng, cal, today = draw.rng, draw.cal, draw.today
     out = []
@@ -46,13 +49,12 @@ def upcoming_fu_orders(orders: Orders, rate: float) -> list[tuple[date, dict]]:
         due = d["next_fu_date"]
         if d["status"] != "in_use" or due > horizon_end:
             continue
-        overdue = due < today
-        if not overdue and rng.random() >= rate:
+        if rng.random() >= (BACKLOG_ORDERED_SHARE if due < today else rate):
             continue
         received = cal.subtract(cal.on_or_after(due), rng.randint(15, 22))
         if received >= today:
             continue
-        order = orders.new("maintenance", i, received, 6 * 60, finish_due=due)
+        order = orders.fu(i, received, due, finish_due=due)
         orders.describe(order)
         out.append((max(draw.target_day, cal.on_or_after(due)), order))
     return out
@@ -72,8 +74,7 @@ def fu_history(orders: Orders, rate: float) -> list[dict]:
             if not latest_failed and rng.random() >= rate:
                 continue
             received = cal.subtract(event, rng.randint(15, 22))
-            order = orders.new("maintenance", i, received, 6 * 60,
-                               finish_due=event + timedelta(days=rng.randint(-5, 5)))
+            order = orders.fu(i, received, event, finish_due=event + timedelta(days=rng.randint(-5, 5)))
             orders.describe(order)
             if not latest_failed and rng.random() < 0.02:
                 orders.cancel(order, cal.subtract(event, rng.randint(0, 3)))

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from backend.demo import names as N
 from backend.demo.common import Draw, Weighted, personnummer, scaled
 from backend.demo.organisations import Organisations
+from backend.demo.staff import DISTRICT_MUNICIPALITIES
 
 PATIENTS = 23_000
 PROTECTED_SHARE = 0.007
@@ -33,8 +34,8 @@ def build_patients(draw: Draw, orgs: Organisations) -> list[dict]:
     used_pnr: set[str] = set()
     fiction_lo, fiction_hi = N.FICTION_MOBILE_RANGE
     vas = next(t for t in N.TOWNS if t.name == "Västerås")
-    group = {"Köping": 6, "Kungsör": 6, "Arboga": 7, "Sala": 8, "Fagersta": 9, "Norberg": 9,
-             "Skinnskatteberg": 9, "Hallstahammar": 10, "Surahammar": 10}
+    # The district of a patient outside Västerås (whose six sectors go by the compass, below).
+    group = {m: d for d, ms in enumerate(DISTRICT_MUNICIPALITIES) if ms != ("Västerås",) for m in ms}
     patients = []
     protected = set(rng.sample(range(n), max(1, round(n * PROTECTED_SHARE))))
     for i in range(n):
@@ -104,8 +105,28 @@ def build_patients(draw: Draw, orgs: Organisations) -> list[dict]:
             "protected_identity": i in protected,
             "_age": age, "_care": care, "_kind": kind, "_district": district,
         })
+    for p in patients:
+        p["notice_channel"], p["email"] = _notice_preference(rng, p)
     draw.progress(f"patients {n}/{n} generated")
     return patients
+
+
+# How patients want to be told of a visit (notice_channel): most by letter, many by SMS, some by
+# e-mail, and a few not by Runda at all (a relative or the home care arranges it).
+_NOTICE_CHANNELS = [("letter", 50), ("sms", 38), ("email", 10), ("none", 2)]
+_ASCII = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuAAOEU")
+
+
+def _notice_preference(rng: random.Random, patient: dict) -> tuple[str, str]:
+    """(notice_channel, email): SMS only with a mobile number; an e-mail address at example.com."""
+    channel = Weighted(_NOTICE_CHANNELS).pick(rng)
+    if channel == "sms" and not patient["phone"]:
+        channel = "letter"
+    email = ""
+    if channel == "email" or rng.random() < 0.05:
+        local = f"{patient['given_name']}.{patient['family_name']}".translate(_ASCII).lower().replace(" ", ".")
+        email = f"{local}{rng.randint(1, 99)}@example.com"
+    return channel, email
 
 
 def _personnummer(rng: random.Random, today: date, born: date, female: bool, used: set[str]) -> str:

@@ -130,7 +130,7 @@ class _VisitFiller:
                 else:
                     dev["last_fu_date"], dev["next_fu_date"] = last, last + timedelta(days=interval)
                 received = cal.subtract(day, rng.randint(12, 20))
-                order = orders.new("maintenance", i, received, 6 * 60, finish_due=dev["next_fu_date"])
+                order = orders.fu(i, received, dev["next_fu_date"], finish_due=dev["next_fu_date"])
             else:
                 kind = Weighted([("repair_on_site", 80), ("technical_review", 10),
                                  ("installation", 10)]).pick(rng)

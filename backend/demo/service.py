@@ -3,9 +3,11 @@
 `build_region` draws every row in Python from one `random.Random(seed)` (same seed,
 scale and day give the same data), part by part in a fixed order: cost bearers and care
 units (organisations.py), staff, patients, the assortment and devices, work orders
-(workorders.py, planning.py) and FU with its checklists (maintenance.py). `load_demo`
-reserves id ranges, turns the rows into records and copies them in. Sizes follow
-docs/PRODUCT.md (HMC Västmanland, 2025).
+(workorders.py, planning.py) and FU with its checklists (maintenance.py), each FU category's
+schedule and the technicians' areas. `load_demo` reserves id ranges, turns the rows into records
+and copies them in, then runs next month's FU production through the domains' own functions
+(production.py: generation, and notices into the dev outbox). Sizes follow docs/PRODUCT.md (HMC
+Västmanland, 2025).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from backend.demo.maintenance import checklist_results, fu_history, fu_order_rat
 from backend.demo.organisations import build_organisations
 from backend.demo.patients import build_patients
 from backend.demo.planning import plan
+from backend.demo.production import month_of_fu
 from backend.demo.staff import build_staff
 from backend.demo.workorders import (
     Orders,
@@ -72,6 +75,8 @@ class Region:
     target_day: date  # the first planned working day (today, or the next working day)
     checklist_answers: list[dict]
     safety_decisions: list[dict]
+    fu_schedules: list[dict]  # each FU category's schedule (PRODUCT.md's intervals)
+    staff_areas: list[dict]  # the municipalities each field technician covers
 
 
 def build_region(scale: float = 1.0, seed: int = 1, today: date | None = None,
@@ -94,7 +99,7 @@ def build_region(scale: float = 1.0, seed: int = 1, today: date | None = None,
     return Region(
         organisations.cost_bearers, organisations.care_units, staff.rows, patients, assortment.categories,
         assortment.articles, devices, assortment.checklists, work_orders, draw.target_day,
-        answers, decisions,
+        answers, decisions, assortment.schedules, staff.areas(organisations.municipality_cb),
     )
 
 
@@ -127,7 +132,7 @@ _TABLES: list[tuple[str, str, list[str], dict[str, str], bool]] = [
      {"care_unit": "care_unit"}, True),
     ("patient", "patients", ["care_unit", "cost_bearer", "personal_number", "given_name", "family_name",
                              "birth_year", "sex", "street", "postal_code", "city", "latitude", "longitude",
-                             "phone", "door_code", "access_notes", "protected_identity"],
+                             "phone", "door_code", "access_notes", "protected_identity", "notice_channel", "email"],
      {"care_unit": "care_unit", "cost_bearer": "cost_bearer"}, True),
     ("device_category", "categories", ["code", "name", "iso_code", "expected_life_years"], {}, True),
     ("article", "articles", ["article_number", "name", "manufacturer", "category"],
@@ -135,14 +140,17 @@ _TABLES: list[tuple[str, str, list[str], dict[str, str], bool]] = [
     ("device", "devices", ["individnummer", "serial_number", "article", "status", "holder", "owner",
                            "in_service_date", "expected_end_of_life", "last_fu_date", "next_fu_date"],
      {"article": "article", "holder": "patient", "owner": "cost_bearer"}, True),
+    ("fu_schedule", "fu_schedules", ["category", "name", "interval_days", "checklist_code", "before_new_user"],
+     {"category": "device_category"}, True),
     ("checklist_template", "checklists", ["category", "version", "items", "published_at", "created_at"], {"category": "device_category"}, False),
     ("work_order", "work_orders", ["number", "type", "status", "channel", "device", "patient", "care_unit",
                                    "orderer", "description", "assignee", "planned_date", "window_start",
                                    "window_end", "route_position", "version", "received_at", "start_due",
                                    "finish_due", "started_at", "completed_at", "cancelled_at", "cancel_reason",
-                                   "outcome", "updated_at", "not_completed_reason", "message_to_orderer"],
+                                   "outcome", "updated_at", "not_completed_reason", "message_to_orderer",
+                                   "fu_schedule", "fu_due_date"],
      {"device": "device", "patient": "patient", "care_unit": "care_unit", "orderer": "staff_user",
-      "assignee": "staff_user"}, True),
+      "assignee": "staff_user", "fu_schedule": "fu_schedule"}, True),
     ("checklist_answer", "checklist_answers", ["work_order", "template", "item_key", "answer", "measurement",
                                                "comment", "answered_by", "answered_at"],
      {"work_order": "work_order", "template": "checklist_template", "answered_by": "staff_user"}, False),
@@ -201,14 +209,12 @@ async def load_demo(
                 "SELECT organisation, id, holder, in_service_date FROM device WHERE organisation = $1 AND holder IS NOT NULL",
                 org_id)
             counts["device_loan"] = int(loaned.split()[-1])
-            # A category's FU interval is its default schedule with the category's "fu" checklist.
-            scheduled = [(bases["device_category"] + i, c["fu_interval_days"])
-                         for i, c in enumerate(region.categories) if c["fu_interval_days"]]
-            await conn.execute(
-                "INSERT INTO fu_schedule (organisation, category, name, interval_days, checklist_code) "
-                "SELECT $1, category, 'Förebyggande underhåll', days, 'fu' FROM unnest($2::int[], $3::int[]) "
-                "AS s(category, days)", org_id, [c for c, _ in scheduled], [d for _, d in scheduled])
-            counts["fu_schedule"] = len(scheduled)
+            # The field technicians' areas: the municipalities of the districts they drive.
+            await conn.copy_records_to_table(
+                "staff_area", columns=["staff_user", "cost_bearer"],
+                records=[(bases["staff_user"] + a["staff_user"], bases["cost_bearer"] + a["cost_bearer"])
+                         for a in region.staff_areas])
+            counts["staff_area"] = len(region.staff_areas)
             counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
             progress(f"fitting bookings {counts['fitting_booking']}")
             counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))
@@ -217,6 +223,13 @@ async def load_demo(
     # empty tables (a full scan of checklist answers instead of its index) until autovacuum comes by.
     await db.execute("ANALYZE")
     progress("planner statistics updated")
+    try:
+        made = await month_of_fu(org_id, today, progress)
+    except BaseException:
+        await delete_organisation(org_id)  # nothing stays on failure, this part included
+        raise
+    counts["work_order"] += made.pop("work_order")
+    counts.update(made)
     seconds = time.perf_counter() - started
     progress(f"done in {seconds:.1f} s")
     return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)

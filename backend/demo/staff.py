@@ -10,7 +10,12 @@ from backend.demo import names as N
 from backend.demo.common import Draw, Weighted, scaled
 
 STAFF = {"technician": 12, "consultant": 5, "prescriber": 60, "coordinator": 3, "admin": 2}
-DISTRICTS = 11  # six sectors of Västerås, five groups of smaller municipalities
+# The districts technicians drive: six sectors of Västerås, five groups of smaller municipalities.
+DISTRICT_MUNICIPALITIES: list[tuple[str, ...]] = [("Västerås",)] * 6 + [
+    ("Köping", "Kungsör"), ("Arboga",), ("Sala",), ("Fagersta", "Norberg", "Skinnskatteberg"),
+    ("Hallstahammar", "Surahammar"),
+]
+DISTRICTS = len(DISTRICT_MUNICIPALITIES)
 
 
 @dataclass
@@ -20,6 +25,15 @@ class Staff:
     prescribers_by_unit: dict[int, list[int]]  # care unit index -> staff indices
     workshop: list[int]  # technicians in the HMC's workshop
     district_techs: list[list[int]]  # district -> the field technicians who drive it
+
+    def areas(self, municipality_cb: dict[str, int]) -> list[dict]:
+        """The technicians' areas (staff_area rows): each field technician covers the
+        municipalities of the districts they drive; the workshop's have none."""
+        covered: dict[int, set[int]] = {}
+        for district, techs in enumerate(self.district_techs):
+            for t in techs:
+                covered.setdefault(t, set()).update(municipality_cb[m] for m in DISTRICT_MUNICIPALITIES[district])
+        return [{"staff_user": t, "cost_bearer": c} for t in sorted(covered) for c in sorted(covered[t])]
 
 
 def build_staff(draw: Draw, care_units: list[dict]) -> Staff:

@@ -58,6 +58,7 @@ class Orders:
             "version": 1, "received_at": at(day_received, minutes), "start_due": None, "finish_due": None,
             "started_at": None, "completed_at": None, "cancelled_at": None, "cancel_reason": None,
             "outcome": None, "not_completed_reason": None, "message_to_orderer": None,
+            "fu_schedule": None, "fu_due_date": None,
         }
         order.update(extra)
         kind_clocks = self.clocks.get(kind, {})
@@ -66,6 +67,13 @@ class Orders:
         if "finish" in kind_clocks:
             order["finish_due"] = self.cal.add(day_received, kind_clocks["finish"])
         return order
+
+    def fu(self, device: int, day_received: date, due: date, **extra) -> dict:
+        """An FU order of the device's schedule falling due on `due`, received `day_received` at six
+        in the morning, as FU production generates it: its due date is the last working day on or
+        before `due` (maintenance.due's rule), one order per device, schedule and due date."""
+        return self.new("maintenance", device, day_received, 6 * 60, fu_schedule=self.devices[device]["_schedule"],
+                        fu_due_date=self.cal.on_or_before(due), **extra)
 
     def set_orderer(self, order: dict, channel: str) -> None:
         """The channel it came in by; a prescriber's order names a prescriber of the patient's unit."""

@@ -122,3 +122,15 @@ async def device_loans(actor: Actor, device_id: int) -> list[dict]:
     loans = [dict(r) for r in rows]
     await record_patient_reads(actor, [l["patient"] for l in loans if l["given_name"] is not None], "device_loans")
     return loans
+
+
+# --- queries other domains place in theirs (FU production) ----------------------------------
+
+
+def loan_dates(device: Sql) -> Sql:
+    """When the device's open loan began (`lent_from`; NULL when it is in the HMC's hands) and when
+    its last loan ended (`last_returned`; NULL when none has), as a row source that always has one
+    row: `CROSS JOIN LATERAL (:loans) l`. FU counts a new loan's first interval from its start, and
+    a check "before each new user" is due once the last loan has ended."""
+    return Sql("SELECT max(from_date) FILTER (WHERE to_date IS NULL) AS lent_from, max(to_date) AS last_returned "
+               "FROM device_loan WHERE device = :device", device=device)

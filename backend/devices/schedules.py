@@ -102,6 +102,13 @@ def fu_interval_sql(device: Sql, article: Sql, category: Sql) -> Sql:
                effective=_effective(device, article, category))
 
 
+def checklist_code_sql(schedule: Sql) -> Sql:
+    """The checklist code of the schedule `schedule` (an id expression; NULL gives the yearly
+    service's, "fu"), as a scalar subquery: which checklist an FU order made by it answers."""
+    return Sql(f"coalesce((SELECT fu_c.checklist_code FROM fu_schedule fu_c WHERE fu_c.id = :schedule), "
+               f"'{FU_CHECKLIST}')", schedule=schedule)
+
+
 async def effective_schedules(device_id: int) -> list[dict]:
     """What applies to the device (see `effective_schedules_sql`), by checklist, with level labels."""
     rows = await db.fetch(Sql("SELECT * FROM (:schedules) s ORDER BY s.checklist_code, s.interval_days, s.name",

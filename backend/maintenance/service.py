@@ -120,9 +120,10 @@ async def current_checklist(category_id: int, code: str = "fu") -> Checklist | N
     return checklist_from_row(row) if row else None
 
 
-def checklist_json(work_order: Sql, category: Sql, code: str = "fu") -> Sql:
+def checklist_json(work_order: Sql, category: Sql) -> Sql:
     """The checklist an order answers, as JSON (a scalar subquery; `parse_checklist` reads it):
-    the version its answers were given against; else the version of its device's category
+    the version its answers were given against; else the version of its FU schedule's checklist
+    (the yearly service's, "fu", for an order without a schedule) of its device's category
     `category` that was published when the order was made (received_at: an order has no other
     birth time), never a draft nor a later one; an order made before any version was published
     answers the oldest."""
@@ -140,7 +141,8 @@ def checklist_json(work_order: Sql, category: Sql, code: str = "fu") -> Sql:
                      c.version
             LIMIT 1) t)
         """,
-        order=work_order, made_at=_made_at(work_order), category=category, code=code)
+        order=work_order, made_at=_made_at(work_order), category=category,
+        code=workorders.order_checklist_code(work_order))
 
 
 def _made_at(work_order: Sql) -> Sql:

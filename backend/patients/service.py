@@ -9,7 +9,9 @@ from backend import db
 from backend.accounts.service import Actor
 from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
+from backend.changes import service as changes
 from backend.db import Sql, raw
+from backend.errors import DomainError
 from backend.organisations import service as organisations
 
 SEARCH_LIMIT = 50
@@ -147,3 +149,52 @@ async def patient_contacts(actor: Actor, patient_ids: list[int], what: str) -> l
          "address": None if r["protected_identity"] else f"{r['street']}, {r['postal_code']} {r['city']}"}
         for r in rows
     ]
+
+
+# --- how the patient is told of a visit (backend/notices) ------------------------------
+
+NOTICE_CHANNELS = {"letter": "Brev", "sms": "SMS", "email": "E-post",
+                   "none": "Ingen: kontakta kostnadsbäraren"}
+NOTICE_FIELD_LABELS = {"notice_channel": "Avisering", "email": "E-post"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class NoticePreferenceRefused(DomainError):
+    """The preferred channel or e-mail address cannot be kept as given; nothing was written."""
+
+
+def notice_contact(patient: Sql) -> Sql:
+    """What telling the patient of a visit needs, as a row source (`JOIN LATERAL (:p) p ON true`):
+    given_name, family_name, street, postal_code, city, phone, email, notice_channel,
+    protected_identity, cost_bearer. No access check: the caller's query decides."""
+    return Sql("SELECT given_name, family_name, street, postal_code, city, phone, email, notice_channel, "
+               "protected_identity, cost_bearer FROM patient WHERE id = :patient", patient=patient)
+
+
+async def set_notice_preference(actor: Actor, patient_id: int, channel: str, email: str) -> bool:
+    """Keep how the patient wants to be told of visits, with its change history; False when
+    nothing changed. Refused: an unknown channel, a malformed address, e-mail without one."""
+    email = email.strip()
+    if channel not in NOTICE_CHANNELS:
+        raise NoticePreferenceRefused("Välj hur patienten vill bli aviserad.", "notice_channel")
+    if email and (len(email) > 200 or not _EMAIL.match(email)):
+        raise NoticePreferenceRefused("Skriv e-postadressen som namn@exempel.se.", "email")
+    if channel == "email" and not email:
+        raise NoticePreferenceRefused("Ange en e-postadress för avisering med e-post.", "email")
+    async with db.transaction():
+        row = await db.fetchrow(Sql("SELECT p.notice_channel, p.email FROM patient p WHERE p.id = :id AND :visible "
+                                    "FOR UPDATE", id=patient_id, visible=_visible(actor, None)))
+        if row is None:
+            raise PatientNotVisible()
+        after = {"notice_channel": channel, "email": email}
+        if dict(row) == after:
+            return False
+        await db.execute("UPDATE patient SET notice_channel = $2, email = $3 WHERE id = $1", patient_id, channel, email)
+        await changes.record(actor.organisation, "patient", patient_id, "changed", actor=actor.id,
+                             actor_name=actor.name, before=dict(row), after=after)
+        return True
+
+
+async def notice_preference_history(organisation_id: int, patient_id: int) -> list:
+    """The changes of the patient's notice preference, newest first (for the record page)."""
+    return await changes.history(organisation_id, "patient", patient_id)

@@ -25,4 +25,8 @@ class Patient(Table, tablename="patient"):
     access_notes = Text()
     # skyddade personuppgifter: the address never shows in lists, routes, labels or caches.
     protected_identity = Boolean(default=False)
+    # How the patient is told of a planned visit (backend/notices): letter | sms | email | none (the
+    # cost bearer is contacted instead), and the e-mail address for it.
+    notice_channel = Varchar(length=10, default="letter")
+    email = Varchar(length=200, default="")
     created_at = Timestamptz()

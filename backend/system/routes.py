@@ -30,6 +30,8 @@ REGISTERS = [
     ("/admin/import", "Import", "Läs in artiklar, hjälpmedel, patienter och lån från verksamhetssystemet.", (Role.admin,)),
     ("/admin/export", "Export", "Arbetsordrar, hjälpmedel och FU-status som CSV eller Excel.", (Role.coordinator, Role.admin)),
     ("/admin/api-nycklar", "API-nycklar", "Nycklar för integrationer mot Rundas API.", (Role.admin,)),
+    ("/admin/jobb", "Jobb", "Bakgrundsjobben: köade, pågående, misslyckade med orsak, och nya försök.", (Role.admin,)),
+    ("/admin/utkorg", "Utkorgen", "SMS, e-post och brev till patienter: vad som skickades, eller i utvecklingsläge bara lades här.", (Role.coordinator, Role.admin)),
 ]
 
 

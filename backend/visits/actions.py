@@ -44,6 +44,7 @@ FIELD_LABELS = {
     "message_to_orderer": "Meddelande till beställaren", "article": "Artikel", "quantity": "Antal",
     "minutes": "Minuter", "fault_found": "Fel som hittades", "action_taken": "Åtgärd som gjordes",
     "note": "Anteckning", "caption": "Bildtext", "item": "Punkt",
+    "follow_up": "Vad behöver följas upp",
 }
 
 
@@ -116,7 +117,7 @@ async def _pause(actor: Actor, order_id: int, form: dict, photo: bytes | None, *
 
 async def _complete(actor: Actor, order_id: int, form: dict, photo: bytes | None, *, late: bool = False) -> int:
     return await visits.complete_visit(actor, order_id, version_in(form), text(form, "outcome"),
-                                       expected_writes(form))
+                                       expected_writes(form), follow_up=text(form, "follow_up", 2000))
 
 
 async def _not_completed(actor: Actor, order_id: int, form: dict, photo: bytes | None, *,

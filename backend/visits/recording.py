@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from backend import db
 from backend.accounts.service import Actor
 from backend.devices import service as devices
+from backend.devices.schedules import FU_CHECKLIST
 from backend.maintenance import service as maintenance
+from backend.notices import service as notices
 from backend.photos import Photo
 from backend.sync import service as sync
 from backend.visits.page import RECORDING_STATUSES
 from backend.workdays import today
+from backend.workorders import follow_ups
 from backend.workorders.service import (
     NOT_COMPLETED_LABELS,
     OUTCOME_LABELS,
@@ -83,7 +86,10 @@ async def pause_visit(actor: Actor, work_order_id: int, version: int, reason: st
 async def could_not_complete(actor: Actor, work_order_id: int, version: int, reason: str, detail: str,
                              message_to_orderer: str) -> int:
     """Patient not home, not reachable, or declined: the order goes back to the coordinator, who
-    cancels (makulerar) or reschedules it; the message for the orderer is stored on the order."""
+    cancels (makulerar) or reschedules it; the message for the orderer is stored on the order.
+
+    An FU whose patient could not be reached is cancelled at once with that reason (the device is
+    due again, and the due list says why), and the cost bearer is told instead of the patient."""
     try:
         label = NOT_COMPLETED_LABELS[NotCompletedReason(reason)]
     except ValueError:
@@ -94,20 +100,32 @@ async def could_not_complete(actor: Actor, work_order_id: int, version: int, rea
         raise WorkOrderError("Skriv ett meddelande till beställaren.", "message_to_orderer")
     async with db.transaction():
         order = await _change_status(actor, work_order_id, version, RECORDING_STATUSES)
+        why = f"{label}. {detail}".strip(" .")
+        if order["type"] == WorkOrderType.maintenance and reason == NotCompletedReason.unreachable:
+            await record_event(order["id"], actor.id, "not_completed", why)
+            new_version = await follow_ups.cancel_unreachable(order, actor.id, why, message_to_orderer)
+            await notices.tell_cost_bearer(order["organisation"], order["id"],
+                                           f"{why}. Teknikerns meddelande: {message_to_orderer}")
+            return new_version
         new_version = await apply_change(order, "status = 'not_completed', not_completed_reason = $2, message_to_orderer = $3",
                                  reason, message_to_orderer)
-        await record_event(order["id"], actor.id, "not_completed", f"{label}. {detail}".strip(" ."))
+        await record_event(order["id"], actor.id, "not_completed", why)
         return new_version
 
 
 async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome: str | None,
-                         expected_writes: int | None = None) -> int:
+                         expected_writes: int | None = None, follow_up: str = "") -> int:
     """Finish the visit. An FU needs every checklist item answered and a decision for every
     failed safety item, and sets the device's next FU date; a repair needs the action taken
     and an outcome, which sets the device's status.
 
+    "Behöver uppföljning" (an FU's only outcome; a repair's among others) needs `follow_up`, what
+    is to be followed up, and creates the follow-up order with it in the same transaction.
+
     `expected_writes` is how many changes the technician's phone had made to this visit before
     the completion: the visit is not finished while any of them has not arrived."""
+    if outcome == Outcome.needs_follow_up and not follow_up:
+        raise WorkOrderError("Beskriv vad som behöver följas upp.", "follow_up")
     async with db.transaction():
         order = await _change_status(actor, work_order_id, version, RECORDING_STATUSES)
         if expected_writes:
@@ -127,11 +145,14 @@ async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome
                 if state.undecided:
                     raise WorkOrderError("Välj vad som görs med hjälpmedlet för varje underkänd säkerhetspunkt.",
                                          f"decision-{state.undecided[0].key}")
-            outcome = None
-            next_due = maintenance.next_fu_date(done_on, order["fu_interval_days"])
-            await devices.set_fu_dates(order["device"], done_on, next_due)
-            await record_event(order["id"], actor.id, "fu_done",
-                               f"Nästa FU {next_due.isoformat()}" if next_due else "")
+            outcome = Outcome.needs_follow_up.value if outcome == Outcome.needs_follow_up else None
+            if order["checklist_code"] == FU_CHECKLIST:  # the yearly service: the device's FU dates
+                next_due = maintenance.next_fu_date(done_on, order["fu_interval_days"])
+                await devices.set_fu_dates(order["device"], done_on, next_due)
+                await record_event(order["id"], actor.id, "fu_done",
+                                   f"Nästa FU {next_due.isoformat()}" if next_due else "")
+            else:  # another schedule (a sling check): its next date follows from this order
+                await record_event(order["id"], actor.id, "fu_done", "")
         else:
             try:
                 chosen = Outcome(outcome or "")
@@ -149,8 +170,11 @@ async def complete_visit(actor: Actor, work_order_id: int, version: int, outcome
                                    f"Hjälpmedlet är {DEVICE_STATUS_WORDS[status]}")
         new_version = await apply_change(order, "status = 'completed', outcome = $2, completed_at = now(), "
                                         "started_at = coalesce(started_at, now())", outcome)
-        await record_event(order["id"], actor.id, "completed",
-                           OUTCOME_LABELS[Outcome(outcome)] if outcome else "")
+        detail = OUTCOME_LABELS[Outcome(outcome)] if outcome else ""
+        if outcome == Outcome.needs_follow_up:
+            created = await follow_ups.create_follow_up(order, actor.id, follow_up)
+            detail += f": uppföljning {created['number']}"
+        await record_event(order["id"], actor.id, "completed", detail)
         return new_version
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from backend import db
 from backend.accounts.service import Actor, staff_name
 from backend.db import Sql, raw
+from backend.devices import schedules
 from backend.devices import service as devices
 from backend.workorders.rules import OPEN_STATUSES
 from backend.workorders.tables import EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS, TYPE_LABELS, Outcome, WorkOrderStatus, WorkOrderType
@@ -74,6 +75,14 @@ def order_category(work_order: Sql) -> Sql:
     """The device category of the order's device, as a scalar subquery."""
     return Sql("(SELECT d.category_id FROM work_order w JOIN LATERAL (:device) d ON true WHERE w.id = :order)",
                device=devices.device_row(raw("w.device")), order=work_order)
+
+
+def order_checklist_code(work_order: Sql) -> Sql:
+    """The checklist code the order answers: its FU schedule's ("fu", the yearly service's, for an
+    order made without one), as a scalar subquery."""
+    # An alias of its own: the caller's `work_order` may name its query's `w`.
+    return Sql("(SELECT :code FROM work_order w_cc WHERE w_cc.id = :order)",
+               code=schedules.checklist_code_sql(raw("w_cc.fu_schedule")), order=work_order)
 
 
 def order_brief(work_order: Sql) -> Sql:

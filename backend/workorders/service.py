@@ -15,6 +15,7 @@ from backend import db
 from backend.accounts.service import Actor, staff_name
 from backend.accounts.tables import Role
 from backend.db import Sql, raw
+from backend.devices import schedules
 from backend.devices import service as devices
 from backend.organisations import service as organisations
 from backend.workdays import STOCKHOLM
@@ -34,6 +35,7 @@ from backend.workorders.queries import (
     events_json,
     order_brief,
     order_category,
+    order_checklist_code,
     order_number,
     order_row,
     parse_history,
@@ -104,6 +106,7 @@ __all__ = [  # the face: what other domains and the routes use
     "open_orders",
     "order_brief",
     "order_category",
+    "order_checklist_code",
     "order_counts",
     "order_number",
     "order_row",
@@ -128,11 +131,13 @@ async def lock_order(actor: Actor, work_order_id: int, *, assigned: bool = True)
     row = await db.fetchrow(Sql(
         """
         SELECT w.id, w.type, w.status, w.version, w.assignee, w.planned_date, w.device, w.organisation, w.number,
-               w.patient, w.updated_at, d.fu_interval_days, d.device_status
+               w.patient, w.updated_at, d.fu_interval_days, d.device_status,
+               :checklist_code AS checklist_code
         FROM work_order w JOIN LATERAL (:device) d ON true
         WHERE w.id = :order AND w.organisation = :org FOR UPDATE OF w
         """,
         device=devices.device_row(raw("w.device")), order=work_order_id, org=actor.organisation,
+        checklist_code=schedules.checklist_code_sql(raw("w.fu_schedule")),
     ))
     if row is None:
         raise WorkOrderNotFound()

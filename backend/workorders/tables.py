@@ -6,7 +6,7 @@ from piccolo.columns import BigSerial, Date, ForeignKey, Integer, Text, Time, Ti
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
-from backend.devices.tables import Device
+from backend.devices.tables import Device, FuSchedule
 from backend.organisations.tables import CareUnit, Organisation
 from backend.patients.tables import Patient
 
@@ -142,6 +142,10 @@ class WorkOrder(Table, tablename="work_order"):
     # From a fault report: where the device is now and whom to call (personal data, shown only
     # on the visit and the coordinator's order page, never in the device's history).
     site_contact = Text(default="")
+    # A generated FU: the schedule it does and the day that schedule fell due (at most one order per
+    # device, schedule and due date that is not cancelled: a unique index, m0020).
+    fu_schedule = ForeignKey(FuSchedule, null=True)
+    fu_due_date = Date(null=True)
 
 
 class WorkOrderCounter(Table, tablename="work_order_counter"):

@@ -83,3 +83,15 @@ async def sign_in_with_passkey(page, live_server, world, role: str, start_page: 
     await page.get_by_label("Namn på passkeyn").fill(f"Testdator {role}")
     await page.get_by_role("button", name="Skapa passkey och logga in").click()
     await page.wait_for_url(f"{live_server}{start_page}")
+
+
+@pytest.fixture
+def queue_worker(database_url: str, database) -> Iterator[None]:
+    """A `runda worker` process on the test database for the test's duration, so jobs the browser
+    starts (FU generation, notices) run while it works. It schedules no periodic jobs."""
+    from tests.support.jobs import WorkerProcess
+
+    worker = WorkerProcess(database_url, "--concurrency", "2")
+    worker.start()
+    yield
+    worker.stop()

@@ -225,6 +225,7 @@ def main() -> None:
             if args.storm_phones > 0:
                 results.append(reconnect_storm(env, base, args))
             batch = [] if args.skip_import else describe_import(import_devices(env))
+            batch += describe_generation(generate_year_of_fu(env))
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -262,9 +263,15 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
         import json
 
         fu_items = {r["id"]: json.loads(r["items"]) if isinstance(r["items"], str) else r["items"] for r in fus}
+        coordinator = await db.fetchrow("SELECT id, organisation FROM staff_user WHERE role = 'coordinator' AND active "
+                                        "ORDER BY id LIMIT 1")
+        fu_filters = [f"kommun={r['id']}" for r in await db.fetch(
+            "SELECT id FROM cost_bearer WHERE organisation = $1 ORDER BY id LIMIT 5", coordinator["organisation"])]
+        fu_filters += [f"kategori={r['id']}" for r in await db.fetch(
+            "SELECT id FROM device_category WHERE organisation = $1 ORDER BY id LIMIT 5", coordinator["organisation"])]
         return {"technician": technician, "devices": rng.sample(devices, min(2000, len(devices))),
                 "day": busy_day, "prescriber": prescriber["id"], "patient": patient, "area": area,
-                "visits": visits, "fu_items": fu_items}
+                "visits": visits, "fu_items": fu_items, "coordinator": coordinator["id"], "fu_filters": fu_filters}
 
     found = _run_with_pool(env["DATABASE_URL"], facts)
     link = runda(env, "invite", "--staff-user", str(found["technician"])).strip()
@@ -280,6 +287,13 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
         ("visit page", f"GET /besok/<one of the day's {len(found['visits'])} visits>: order, patient, device history, "
          "record, checklist, parts list, audit row", [f"/besok/{v}" for v in found["visits"]], cookie),
     ]
+    coordinator_cookie = sign_in_as(base, runda(env, "invite", "--staff-user", str(found["coordinator"])).strip())
+    httpx.get(f"{base}/fu", headers={"Cookie": coordinator_cookie}, timeout=120)  # the list's first computation
+    fu_paths = ["/fu", "/fu?horisont=3-manader", "/fu?horisont=3-manader&sida=2", "/fu?vy=fore-ny-brukare",
+                "/fu?status=forfallen"] + [f"/fu?horisont=3-manader&{f}" for f in found["fu_filters"]]
+    plan.append(("FU due list", f"GET /fu?<{len(fu_paths)} views and filters>: a coordinator's FU due list (counts by "
+                 "category and status, a page of devices each with its order now, the backlog's trend)", fu_paths,
+                 coordinator_cookie))
     prescriber_cookie = sign_in_as(base, runda(env, "invite", "--staff-user", str(found["prescriber"])).strip())
     csrf = dict(part.split("=", 1) for part in prescriber_cookie.split("; "))["runda_csrf"]
     today = time.strftime("%Y-%m-%d")
@@ -642,6 +656,70 @@ def import_devices(env: dict[str, str]) -> dict:
 
     print("bench: import of the region's devices into an empty organisation (dry run, apply) ...", flush=True)
     return _run_with_pool(env["DATABASE_URL"], work)
+
+
+FU_BUDGET_SECONDS = 20  # ARCHITECTURE.md: a year of FU for a region generated
+
+
+def generate_year_of_fu(env: dict[str, str]) -> dict:
+    """Generate a year of FU for the whole region (what falls due from today on), as a coordinator's
+    run does it in the job queue's worker: generation.run timed directly, then checked for doubles.
+    The orders, their events, the run and the due list it asked for are removed afterwards and the
+    order counter put back."""
+    from backend import db
+    from backend.cli import _run_with_pool
+
+    async def work() -> dict:
+        from datetime import timedelta
+
+        from backend.maintenance import generation
+        from backend.workdays import today
+
+        organisation = await db.fetchval("SELECT id FROM organisation WHERE slug = 'vastmanland'")
+        last_order = await db.fetchval("SELECT coalesce(max(id), 0) FROM work_order")
+        counters = await db.fetch("SELECT year, last_number FROM work_order_counter WHERE organisation = $1",
+                                  organisation)
+        day = today()
+        run_id = await generation.create_run(organisation, generation.Period(day, day + timedelta(days=364)),
+                                             actor_id=None, actor_name="Benchmark", defer=False)
+        try:
+            started = time.perf_counter()
+            await generation.run(run_id, today=day)
+            seconds = time.perf_counter() - started
+            run = await generation.run_page(organisation, run_id)
+            doubles = await db.fetchval(
+                "SELECT count(*) FROM (SELECT 1 FROM work_order WHERE organisation = $1 AND fu_schedule IS NOT NULL "
+                "AND status <> 'cancelled' GROUP BY device, fu_schedule, fu_due_date HAVING count(*) > 1) d",
+                organisation)
+        finally:
+            async with db.transaction():
+                made = "SELECT id FROM work_order WHERE id > $1 AND organisation = $2 AND channel = 'generated'"
+                await db.execute(f"DELETE FROM work_order_event WHERE work_order IN ({made})", last_order, organisation)
+                await db.execute(f"DELETE FROM work_order WHERE id IN ({made})", last_order, organisation)
+                await db.execute("DELETE FROM fu_generation WHERE id = $1", run_id)
+                await db.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'maintenance.refresh_due_of'")
+                await db.execute("DELETE FROM work_order_counter WHERE organisation = $1", organisation)
+                for counter in counters:
+                    await db.execute("INSERT INTO work_order_counter (organisation, year, last_number) "
+                                     "VALUES ($1, $2, $3)", organisation, counter["year"], counter["last_number"])
+                await db.execute("DELETE FROM fu_due WHERE organisation = $1", organisation)
+                await db.execute("DELETE FROM fu_due_state WHERE organisation = $1", organisation)
+        if run["state"] != "done" or doubles:
+            sys.exit(f"bench: FU generation did not finish cleanly: {run['state']}, {doubles} doubles")
+        figures = {"seconds": seconds, "devices": run["done_devices"], "created": run["created"],
+                   "existing": run["existing"]}
+        print(f"bench: {describe_generation(figures)[0]}; removed again", flush=True)
+        return figures
+
+    print("bench: a year of FU for the whole region (generation run) ...", flush=True)
+    return _run_with_pool(env["DATABASE_URL"], work)
+
+
+def describe_generation(figures: dict) -> list[str]:
+    met = "met" if figures["seconds"] < FU_BUDGET_SECONDS else "NOT met"
+    return [f"a year of FU for the region: {figures['devices']:,} devices gone through, {figures['created']:,} orders "
+            f"made ({figures['existing']:,} had one already) in {figures['seconds']:.1f} s, no doubles",
+            f"Budget (ARCHITECTURE.md): a year of FU for a region generated < {FU_BUDGET_SECONDS} s: {met}"]
 
 
 def describe_import(figures: dict) -> list[str]:

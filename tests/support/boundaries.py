@@ -3,7 +3,8 @@
 SQL is found in every string constant of a module (f-strings' literal parts included): a table
 is named where it follows FROM, JOIN, INTO, UPDATE, TABLE or COPY, or is given to asyncpg's
 `copy_records_to_table`. Piccolo table classes count as naming their table when a module of
-another domain imports them, except a tables.py declaring a foreign key.
+another domain imports them, except a tables.py declaring a foreign key. The job queue's tables
+(B.QUEUE_TABLES) are owned the same way, and so are its SQL functions (`procrastinate_…(`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from backend import boundaries as B
 
 BACKEND = Path(__file__).resolve().parents[2] / "backend"
 
-_TABLE_NAMES = sorted(B.TABLES, key=len, reverse=True)
+OWNERS = {**B.TABLES, **B.QUEUE_TABLES}
+_TABLE_NAMES = sorted(OWNERS, key=len, reverse=True)
+_QUEUE_FUNCTION = re.compile(r"\b(" + B.QUEUE_PREFIX + r"\w+)\s*\(", re.IGNORECASE)
 _SQL_TABLE = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|COPY)\s+(?:ONLY\s+)?\"?(" + "|".join(_TABLE_NAMES) + r")\b",
     re.IGNORECASE)
@@ -67,9 +70,14 @@ def tables_named(source: str) -> set[str]:
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "copy_records_to_table" and node.args
-                and isinstance(node.args[0], ast.Constant) and node.args[0].value in B.TABLES):
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value in OWNERS):
             named.add(node.args[0].value)
     return named
+
+
+def queue_functions_called(source: str) -> set[str]:
+    """The job queue's SQL functions (procrastinate_…) the module's strings call."""
+    return {m.group(1).lower() for text in _strings(ast.parse(source)) for m in _QUEUE_FUNCTION.finditer(text)}
 
 
 def _is_module(dotted: str) -> bool:
@@ -121,9 +129,12 @@ def ownership_violations(module: Module, classes: dict[str, str]) -> list[str]:
         return []
     problems = []
     for table in sorted(tables_named(module.source)):
-        owner = B.TABLES[table]
+        owner = OWNERS[table]
         if owner != module.unit:
             problems.append(f"{module.name} names table {table} (owned by {owner})")
+    if module.unit != B.QUEUE_OWNER:
+        for function in sorted(queue_functions_called(module.source)):
+            problems.append(f"{module.name} calls the queue's function {function} (owned by {B.QUEUE_OWNER})")
     if not module.is_tables and module.unit not in B.ROOTS:
         for name in sorted(imports(module.source, module.name)):
             table = classes.get(name)

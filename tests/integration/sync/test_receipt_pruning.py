@@ -1,6 +1,6 @@
-"""Receipts of keyed writes are forgotten after RECEIPT_KEEP_DAYS (90) by a job every server
-process runs hourly, one process at a time; never before 30 days, whatever is asked; the
-conflicts kept for a person are never touched."""
+"""Receipts of keyed writes are forgotten after RECEIPT_KEEP_DAYS (90) by a periodic job the queue
+runs hourly, one at a time; never before 30 days, whatever is asked; the conflicts kept for a
+person are never touched."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import asyncpg
 import pytest
 
 from backend import db
-from backend.app import PERIODIC_JOBS
+from backend.jobs import queue
 from backend.sync import service as sync
+from backend.sync import tasks as sync_tasks
 from tests.support.factories import add_device, add_work_order, delete_world, make_world
 
 
@@ -87,9 +88,19 @@ async def test_only_one_process_prunes_at_a_time(database_url, world):
     assert await receipts_left(world) == set()
 
 
-def test_every_server_process_runs_the_job_hourly():
-    assert [(job.name, job.run, job.every_seconds) for job in PERIODIC_JOBS] == [
-        ("prune_receipts", sync.prune_receipts, 3600)]
+def test_the_queue_runs_the_job_hourly_one_at_a_time():
+    queue.app.perform_import_paths()
+    [schedule] = [p for p in queue.app.periodic_registry.periodic_tasks.values()
+                  if p.task.name == "sync.prune_receipts"]
+    assert schedule.cron == "17 * * * *"
+    assert (schedule.task.lock, schedule.task.queueing_lock) == ("sync.prune_receipts", "sync.prune_receipts")
+
+
+async def test_the_periodic_task_prunes(world):
+    await receipt(world, 91)
+    await receipt(world, 89)
+    assert await sync_tasks.prune_receipts(timestamp=0) >= 1
+    assert await receipts_left(world) == {89}
 
 
 async def test_runda_prune_receipts_forgets_what_the_job_would(database_url, world):
