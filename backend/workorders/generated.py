@@ -16,6 +16,7 @@ from datetime import date
 from backend import db
 from backend.accounts.service import staff_name
 from backend.db import Sql, raw
+from backend.workorders import service
 from backend.workorders.rules import OPEN_STATUSES
 from backend.workorders.tables import TYPE_LABELS, WorkOrderType
 
@@ -80,14 +81,7 @@ async def _counter(organisation_id: int, year: int) -> int:
     last = await db.fetchval("SELECT last_number FROM work_order_counter WHERE organisation = $1 AND year = $2 "
                              "FOR UPDATE", organisation_id, year)
     if last is None:
-        await db.execute(
-            """
-            INSERT INTO work_order_counter (organisation, year, last_number)
-            SELECT $1, $2::int, coalesce(max(substring(number FROM '[0-9]+$')::int), 0)
-            FROM work_order WHERE organisation = $1 AND number LIKE 'AO-' || $2::int || '-%'
-            ON CONFLICT (organisation, year) DO NOTHING
-            """,
-            organisation_id, year)
+        await service.start_counter(organisation_id, year)
         return await _counter(organisation_id, year)
     return last
 

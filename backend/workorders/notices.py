@@ -10,7 +10,8 @@ from backend import db
 from backend.accounts.service import Actor, staff_name
 from backend.db import Sql, raw
 from backend.devices import service as devices
-from backend.workorders.service import NotOpen, WorkOrderError, apply_change, check_version, lock_order, record_event
+from backend.workorders.planning import check_visit_time, last_place_in_day
+from backend.workorders.service import NotOpen, apply_change, check_version, lock_order, record_event
 
 # The statuses of a visit that has not happened yet: it may still be told of, and moved.
 NOT_YET_VISITED = ("new", "planned")
@@ -52,10 +53,7 @@ async def move_visit(actor: Actor, work_order_id: int, version: int, *, day: dat
     """Give a visit not yet made a new day and window (the patient asked for another time), keeping
     its technician: the order's version goes up, so a technician's phone sees the change, and the
     move is in its history. Joins the caller's transaction; returns the new version."""
-    if window_start >= window_end:
-        raise WorkOrderError("Tidsfönstret måste sluta efter att det börjar.", "window_end")
-    if day < today:
-        raise WorkOrderError("Dagen har redan varit. Välj idag eller en senare dag.", "day")
+    check_visit_time(day, window_start, window_end, today)
     async with db.transaction():
         order = await lock_order(actor, work_order_id, assigned=False)
         await check_version(order, version)
@@ -65,10 +63,7 @@ async def move_visit(actor: Actor, work_order_id: int, version: int, *, day: dat
         # day keeps its place.
         position = None
         if order["assignee"] is not None and order["planned_date"] != day:
-            position = await db.fetchval(
-                "SELECT coalesce(max(route_position), 0) + 1 FROM work_order "
-                "WHERE assignee = $1 AND planned_date = $2 AND status <> 'cancelled'",
-                order["assignee"], day)
+            position = await last_place_in_day(order["assignee"], day)
         new_version = await apply_change(
             order, "planned_date = $2, window_start = $3, window_end = $4, "
                    "route_position = CASE WHEN assignee IS NULL THEN NULL ELSE coalesce($5, route_position) END",

@@ -32,12 +32,26 @@ async def technicians(organisation_id: int) -> list[dict]:
             if s["role"] == Role.technician]
 
 
-async def plan_order(actor: Actor, work_order_id: int, version: int, *, technician_id: int, day: date,
-                     window_start: time, window_end: time, today: date) -> int:
+def check_visit_time(day: date, window_start: time, window_end: time, today: date) -> None:
+    """A day and window a visit may be given: a window that ends after it starts, today or later."""
     if window_start >= window_end:
         raise WorkOrderError("Tidsfönstret måste sluta efter att det börjar.", "window_end")
     if day < today:
         raise WorkOrderError("Dagen har redan varit. Välj idag eller en senare dag.", "day")
+
+
+async def last_place_in_day(technician_id: int, day: date) -> int:
+    """The position after the technician's last visit that day: where a visit new to the day goes."""
+    return await db.fetchval(
+        "SELECT coalesce(max(route_position), 0) + 1 FROM work_order "
+        "WHERE assignee = $1 AND planned_date = $2 AND status <> 'cancelled'",
+        technician_id, day,
+    )
+
+
+async def plan_order(actor: Actor, work_order_id: int, version: int, *, technician_id: int, day: date,
+                     window_start: time, window_end: time, today: date) -> int:
+    check_visit_time(day, window_start, window_end, today)
     async with db.transaction():
         technician = await accounts.staff_member(technician_id)
         if (technician is None or technician["organisation"] != actor.organisation or not technician["active"]
@@ -49,11 +63,7 @@ async def plan_order(actor: Actor, work_order_id: int, version: int, *, technici
             raise NotOpen(order["status"])
         same_day = order["assignee"] == technician_id and order["planned_date"] == day
         # A new visit goes last in the technician's day; re-timing a visit keeps its place.
-        position = None if same_day else await db.fetchval(
-            "SELECT coalesce(max(route_position), 0) + 1 FROM work_order "
-            "WHERE assignee = $1 AND planned_date = $2 AND status <> 'cancelled'",
-            technician_id, day,
-        )
+        position = None if same_day else await last_place_in_day(technician_id, day)
         new_version = await apply_change(
             order,
             "assignee = $2, planned_date = $3, window_start = $4, window_end = $5, "

@@ -177,17 +177,23 @@ async def next_number(organisation_id: int, year: int) -> str:
         organisation_id, year,
     )
     if last is None:
-        await db.execute(
-            """
-            INSERT INTO work_order_counter (organisation, year, last_number)
-            SELECT $1, $2::int, coalesce(max(substring(number FROM '[0-9]+$')::int), 0)
-            FROM work_order WHERE organisation = $1 AND number LIKE 'AO-' || $2::int || '-%'
-            ON CONFLICT (organisation, year) DO NOTHING
-            """,
-            organisation_id, year,
-        )
+        await start_counter(organisation_id, year)
         return await next_number(organisation_id, year)
     return f"AO-{year}-{last:06d}"
+
+
+async def start_counter(organisation_id: int, year: int) -> None:
+    """The organisation's counter row for `year`, if it has none yet: continuing from the highest
+    number already stored (demo data and imports load numbers directly)."""
+    await db.execute(
+        """
+        INSERT INTO work_order_counter (organisation, year, last_number)
+        SELECT $1, $2::int, coalesce(max(substring(number FROM '[0-9]+$')::int), 0)
+        FROM work_order WHERE organisation = $1 AND number LIKE 'AO-' || $2::int || '-%'
+        ON CONFLICT (organisation, year) DO NOTHING
+        """,
+        organisation_id, year,
+    )
 
 
 async def create_work_order(*, organisation_id: int, type: str, device_id: int, description: str,
