@@ -32,6 +32,7 @@ async def retry_stalled_jobs(seconds_since_heartbeat: float = queue.STALLED_AFTE
     (killed, its machine lost): each is queued again to run at once, or failed when its task
     retries no more (periodic jobs are not retried: the next tick runs them). Each gets a failure
     saying why. The queue needs to be open (a worker runs this). Returns how many were queued."""
+    queue.app.perform_import_paths()  # every task known, wherever this runs (a worker has them already)
     manager = queue.app.job_manager
     queued = 0
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat):

@@ -240,7 +240,7 @@ def _candidates(run: dict, plan: _Plan, device_ids: list[int]) -> Sql:
         overdue=run["include_overdue"], cost_bearer=run["cost_bearer"], automatic=run["automatic"])
 
 
-async def run(run_id: int, *, today: date, batch_size: int = BATCH_DEVICES) -> str:
+async def run(run_id: int, *, today: date, batch_size: int | None = None) -> str:
     """Do the run (the job's work), from where it stopped; returns its state. A run already done is
     left as it is. A batch that fails undoes only itself: the run is marked failed with the reason
     and the error goes on up (the queue retries the job, which goes on from the last batch done)."""
@@ -253,6 +253,7 @@ async def run(run_id: int, *, today: date, batch_size: int = BATCH_DEVICES) -> s
             raise RunNotFound()
         return state
     run = dict(row)
+    batch_size = batch_size or BATCH_DEVICES
     organisation_id = run["organisation"]
     plan = plan_for(await organisations.work_calendar(organisation_id), today, run["period_end"],
                     await areas.technicians_by_cost_bearer(organisation_id))
