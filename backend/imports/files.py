@@ -12,7 +12,7 @@ from datetime import date
 
 from backend.devices import bulk as device_bulk
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
-from backend.imports.kinds import ARTICLES, DEVICES, KINDS, LOANS, PATIENTS, Kind
+from backend.imports.kinds import ARTICLES, DEVICES, KINDS, LOANS, NOTICE_CHANNEL_TITLES, PATIENTS, Kind
 from backend.organisations import service as organisations
 from backend.patients import bulk as patient_bulk
 
@@ -101,6 +101,7 @@ async def export_files(organisation_id: int, *, limit: int | None = None,
     for patient in patients:
         patient["cost_bearer"] = codes[patient["cost_bearer"]]
         patient["care_unit"] = units[patient["care_unit"]]
+        patient["notice_channel"] = NOTICE_CHANNEL_TITLES[patient["notice_channel"]]
     for loan in loans:
         loan["personal_number"] = numbers[loan["patient"]]
     rows = {"articles": articles, "patients": patients, "devices": devices, "loans": loans}

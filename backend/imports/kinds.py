@@ -19,8 +19,10 @@ from backend.devices.bulk import ArticleRow, DeviceRow
 from backend.devices.catalogue import CatalogueError, normalise_iso_code
 from backend.devices.register import DeviceRegisterError, check_individnummer, check_udi
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
+from backend.errors import DomainError
 from backend.forms import EARLIEST_DATE, LATEST_DATE
 from backend.imports.csvfile import FileRefused, Sheet, has_control_characters, normalise_header
+from backend.patients import service as patients
 from backend.patients.bulk import PatientRow
 
 
@@ -124,7 +126,17 @@ PATIENTS = Kind("patients", "Patienter", "patienter", "patienter.csv", (
     Column("access_notes", "Tillträde", False, ("hitta hit", "anteckning"), "how to get in, at most 2000 characters"),
     Column("latitude", "Latitud", False, ("lat",), "decimal degrees, decimal comma or point; with Longitud"),
     Column("longitude", "Longitud", False, ("long", "lon", "lng"), "decimal degrees; with Latitud"),
+    Column("notice_channel", "Avisering", False, ("aviseringssätt", "avisering via", "aviseras med"),
+           "how the patient is told of visits: Brev, SMS, E-post or Ingen (the cost bearer is contacted); "
+           "empty: Brev for a new patient, unchanged for one already there"),
+    Column("email", "E-post", False, ("epost", "e-postadress", "mejl", "mejladress", "email"),
+           "for notices by e-mail, name@example.se"),
 ), "personal_number")
+
+# How the Avisering column may name each channel (lower case), and how an export writes it.
+NOTICE_CHANNEL_WORDS = {"brev": "letter", "sms": "sms", "e-post": "email", "epost": "email", "mejl": "email",
+                        "email": "email", "ingen": "none", "ingen: kontakta kostnadsbäraren": "none"}
+NOTICE_CHANNEL_TITLES = {"letter": "Brev", "sms": "SMS", "email": "E-post", "none": "Ingen"}
 
 LOANS = Kind("loans", "Lån", "lån", "lan.csv", (
     Column("individnummer", "Individnummer", True, ("individnr", "indnr", "individ"),
@@ -370,12 +382,21 @@ def _patient(cells: Cells, line: int, lookups: Lookups) -> PatientRow:
         raise RowRefused("Ange både latitud och longitud, eller ingen av dem.")
     if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise RowRefused("Latitud och longitud ska vara grader, till exempel 59,6099 och 16,5448.")
+    channel_text = (cells.raw("notice_channel") or "").lower()
+    channel = NOTICE_CHANNEL_WORDS.get(channel_text) if channel_text else None
+    if channel_text and channel is None:
+        raise RowRefused(f"Avisering: skriv Brev, SMS, E-post eller Ingen, inte {channel_text[:20]}.")
+    email = cells.text("email", 200)
+    try:
+        patients.check_notice_preference(channel, email)
+    except DomainError as exc:
+        raise RowRefused(f"{cells.title('email' if exc.field == 'email' else 'notice_channel')}: {exc.message}") from None
     return PatientRow(
         line, number, given, family, born.year, sex, unit, bearer,
         street=cells.text("street", 200), postal_code=f"{postal[:3]} {postal[3:]}" if postal else "",
         city=cells.text("city", 100), phone=cells.text("phone", 40), door_code=cells.text("door_code", 40),
         access_notes=cells.text("access_notes", 2000), protected_identity=cells.boolean("protected_identity"),
-        latitude=latitude, longitude=longitude)
+        latitude=latitude, longitude=longitude, notice_channel=channel, email=email)
 
 
 def _loan(cells: Cells, line: int, lookups: Lookups) -> LoanLine:

@@ -80,19 +80,23 @@ class PatientRow:
     protected_identity: bool = False
     latitude: float | None = None
     longitude: float | None = None
+    notice_channel: str | None = None  # a key of patients.service.NOTICE_CHANNELS; None: as it is (new: letter)
+    email: str = ""
 
 
 # The optional columns, in the order of PatientRow; "latitude" and "longitude" come as a pair.
 PATIENT_FIELDS = ("street", "postal_code", "city", "phone", "door_code", "access_notes", "protected_identity",
-                  "latitude", "longitude")
+                  "latitude", "longitude", "notice_channel", "email")
 _REQUIRED = ("personal_number", "given_name", "family_name", "birth_year", "sex", "care_unit", "cost_bearer")
 _COLUMNS = (*_REQUIRED, *PATIENT_FIELDS)
 _DEFAULTS = {"street": "''", "postal_code": "''", "city": "''", "phone": "''", "door_code": "''",
-             "access_notes": "''", "protected_identity": "false", "latitude": "NULL", "longitude": "NULL"}
+             "access_notes": "''", "protected_identity": "false", "latitude": "NULL", "longitude": "NULL",
+             "notice_channel": "'letter'", "email": "''"}
 _STAGING = """
     line int, personal_number text, given_name text, family_name text, birth_year int, sex text, care_unit int,
     cost_bearer int, street text, postal_code text, city text, phone text, door_code text, access_notes text,
-    protected_identity boolean, latitude double precision, longitude double precision, existing int, reason text
+    protected_identity boolean, latitude double precision, longitude double precision, notice_channel text, email text,
+    existing int, reason text
 """
 _CHANGED = (f"({', '.join('p.' + c for c in _COLUMNS[1:])}) IS DISTINCT FROM "
             f"({', '.join('s.' + c for c in _COLUMNS[1:])})")
@@ -112,6 +116,14 @@ async def _stage_patients(conn, organisation_id: int, rows: Sequence[PatientRow]
     defaults = [f"{c} = coalesce(s.{c}, {_DEFAULTS[c]})" for c in PATIENT_FIELDS if c not in given]
     if defaults:
         await conn.execute(f"UPDATE import_patient s SET {', '.join(defaults)} WHERE s.existing IS NULL")
+    # An empty Avisering cell keeps the patient's preference (a new patient's is a letter).
+    await conn.execute("UPDATE import_patient s SET notice_channel = coalesce("
+                       "(SELECT p.notice_channel FROM patient p WHERE p.id = s.existing), 'letter') "
+                       "WHERE s.notice_channel IS NULL")
+    # The line may leave the e-mail empty while the preference (kept from the register) is e-mail.
+    await conn.execute(
+        "UPDATE import_patient s SET reason = $1 WHERE s.notice_channel = 'email' AND s.email = ''",
+        "Avisering med e-post behöver en e-postadress: fyll i kolumnen E-post eller välj ett annat sätt.")
 
 
 async def compare_patients(organisation_id: int, rows: Sequence[PatientRow], given: Collection[str]) -> Outcome:
@@ -132,14 +144,14 @@ async def merge_patients(organisation_id: int, rows: Sequence[PatientRow], given
         await conn.execute(
             f"""
             UPDATE patient p SET {", ".join(f"{c} = s.{c}" for c in _COLUMNS[1:])}
-            FROM import_patient s WHERE p.id = s.existing AND {_CHANGED}
+            FROM import_patient s WHERE p.id = s.existing AND s.reason IS NULL AND {_CHANGED}
             """)
         progress("Lägger till nya patienter")
         await conn.execute(
             f"""
             INSERT INTO patient (organisation, {", ".join(_COLUMNS)})
             SELECT $1, {", ".join("s." + c for c in _COLUMNS)} FROM import_patient s
-            WHERE s.existing IS NULL ORDER BY s.line
+            WHERE s.existing IS NULL AND s.reason IS NULL ORDER BY s.line
             ON CONFLICT (organisation, personal_number) DO UPDATE SET
                 {", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])}
             """, organisation_id)

@@ -171,16 +171,22 @@ def notice_contact(patient: Sql) -> Sql:
                "protected_identity, cost_bearer FROM patient WHERE id = :patient", patient=patient)
 
 
-async def set_notice_preference(actor: Actor, patient_id: int, channel: str, email: str) -> bool:
-    """Keep how the patient wants to be told of visits, with its change history; False when
-    nothing changed. Refused: an unknown channel, a malformed address, e-mail without one."""
-    email = email.strip()
-    if channel not in NOTICE_CHANNELS:
+def check_notice_preference(channel: str | None, email: str) -> None:
+    """Refuse an unknown channel, a malformed address, or e-mail without one (the register's page
+    and the patient import both keep a preference only through this). `channel` None: not given."""
+    if channel is not None and channel not in NOTICE_CHANNELS:
         raise NoticePreferenceRefused("Välj hur patienten vill bli aviserad.", "notice_channel")
     if email and (len(email) > 200 or not _EMAIL.match(email)):
         raise NoticePreferenceRefused("Skriv e-postadressen som namn@exempel.se.", "email")
     if channel == "email" and not email:
         raise NoticePreferenceRefused("Ange en e-postadress för avisering med e-post.", "email")
+
+
+async def set_notice_preference(actor: Actor, patient_id: int, channel: str, email: str) -> bool:
+    """Keep how the patient wants to be told of visits, with its change history; False when
+    nothing changed. Refused: an unknown channel, a malformed address, e-mail without one."""
+    email = email.strip()
+    check_notice_preference(channel, email)
     async with db.transaction():
         row = await db.fetchrow(Sql("SELECT p.notice_channel, p.email FROM patient p WHERE p.id = :id AND :visible "
                                     "FOR UPDATE", id=patient_id, visible=_visible(actor, None)))
