@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCALE  ?= 1
 
-.PHONY: run test bench install install-test browser wrk clean
+.PHONY: run test bench install install-test browser oidc-provider wrk clean
 
 run: install
 	RUNDA_DEV=1 $(BIN)/runda dev --scale $(SCALE)
 
-test: install-test browser
+test: install-test browser oidc-provider
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-test wrk
@@ -46,6 +46,22 @@ browser:
 	if ! command -v chromium >/dev/null 2>&1; then \
 		if [ "$$CI" = "true" ]; then echo "chromium is missing and could not be installed" >&2; exit 1; fi; \
 		echo "chromium is not installed: browser tests will be skipped (install Debian's chromium)"; \
+	fi
+
+# The sign-in tests' OpenID provider (panva's oidc-provider) on Node, from the npm registry,
+# at the versions in tests/support/oidc/package-lock.json. Without Node the tests that need it
+# are skipped locally; in CI a missing Node fails the run.
+oidc-provider:
+	@if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's nodejs and npm for the OpenID sign-in tests..."; \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+		elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; fi; \
+	fi; \
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		if [ "$$CI" = "true" ]; then echo "node and npm are missing: the OpenID sign-in tests need them" >&2; exit 1; fi; \
+		echo "node is not installed: OpenID sign-in tests will be skipped (install Debian's nodejs and npm)"; \
+	elif [ ! -d tests/support/oidc/node_modules/oidc-provider ]; then \
+		npm ci --prefix tests/support/oidc --no-audit --no-fund --silent; \
 	fi
 
 # The benchmark's load generator, from Debian.

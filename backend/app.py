@@ -20,6 +20,7 @@ from backend.accounts.routes import (
 )
 from backend.accounts import service as accounts
 from backend.accounts.register_routes import StaffRegisterController
+from backend.accounts.oidc_routes import IdpSignInController, SignInPolicyController
 from backend.accounts.store import PostgresStore
 from backend.devices.routes import DeviceController
 from backend.devices.catalogue_routes import ArticleController, CategoryController
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         InvitationController,
         AccountController,
         InvitationAdminController,
+        IdpSignInController,
+        SignInPolicyController,
         StaffRegisterController,
         PatientController,
         DeviceController,

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent, StaffUser
 from backend.accounts.tables import StaffArea
+from backend.accounts.tables import IdpLink, IdpRoleMapping, SignInPolicy
 from backend.audit.tables import AuditLog
 from backend.integrations.tables import ApiToken
 from backend.jobs.tables import JobFailure
@@ -47,6 +48,9 @@ TABLES = [
     SecurityEvent,
     KeyValue,
     StaffArea,
+    SignInPolicy,
+    IdpLink,
+    IdpRoleMapping,
     Patient,
     DeviceCategory,
     Article,

@@ -34,6 +34,45 @@ def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: i
     return value
 
 
+def routing_table_url(env: dict[str, str] | None = None) -> str | None:
+    """ROUTING_TABLE_URL: an OSRM-compatible table service (e.g. http://osrm.region.internal:5000),
+    or None for the straight-line model (backend/routing/distances.py)."""
+    env = os.environ if env is None else env
+    url = (env.get("ROUTING_TABLE_URL") or "").strip().rstrip("/")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"ROUTING_TABLE_URL must look like http://osrm.example.se:5000, got {url!r}")
+    return url
+
+
+# The HMC's depot, where a technician nobody has described starts and ends the day: the seed
+# centre's in Västerås unless ROUTING_DEPOT says "latitude,longitude".
+DEFAULT_ROUTING_DEPOT = (59.6162, 16.4981)
+
+
+def routing_depot(env: dict[str, str] | None = None) -> tuple[float, float]:
+    """ROUTING_DEPOT="59.6162,16.4981": the depot's coordinates for route planning."""
+    env = os.environ if env is None else env
+    value = (env.get("ROUTING_DEPOT") or "").strip()
+    if not value:
+        return DEFAULT_ROUTING_DEPOT
+    try:
+        latitude, longitude = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ConfigError(f"ROUTING_DEPOT must look like 59.6162,16.4981, got {value!r}") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ConfigError(f"ROUTING_DEPOT is not a place on Earth: {value!r}")
+    return latitude, longitude
+
+
+def audit_retention_years(env: dict[str, str] | None = None) -> int:
+    """AUDIT_RETENTION_YEARS: how long the access log is kept before its months are dropped
+    (backend/audit/partitions.py); at least five years (HSLF-FS 2016:40), default five."""
+    return _int_setting(dict(os.environ if env is None else env), "AUDIT_RETENTION_YEARS", 5, 5, 100)
+
+
 @dataclass(frozen=True)
 class OutboundSettings:
     """Where notices to patients go (backend/notices/channels.py): e-mail through SMTP, SMS through
@@ -80,6 +119,74 @@ class OutboundSettings:
         )
 
 
+_OIDC_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Sign-in through the region's identity provider (OpenID Connect; backend/accounts/oidc.py).
+    Absent (None on Settings) unless OIDC_ISSUER is set: then only passkeys, as before."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False, default="")
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    # Which ID-token claims carry what Runda needs (Inera's IdP and Entra name them differently).
+    claim_hsa_id: str = "hsa_id"
+    claim_name: str = "name"
+    claim_email: str = "email"
+    claim_commission: str = "commission"
+    # Create an account on first sign-in from an admin's commission -> role mapping. Off: only
+    # people an admin registered or invited get in (see the README on the risk).
+    auto_create: bool = False
+    # Seconds of clock difference tolerated between Runda and the provider (exp, iat, nbf).
+    leeway_seconds: int = 60
+    # Seconds to wait for the provider (discovery, keys, token endpoint).
+    timeout_seconds: int = 10
+    # What the sign-in button calls the provider, e.g. "SITHS-kort".
+    label: str = "regionens inloggning"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> OidcSettings | None:
+        env = dict(os.environ if env is None else env)
+        # Kept exactly as given: the ID token's `iss` must equal it, trailing slash and all.
+        issuer = (env.get("OIDC_ISSUER") or "").strip()
+        if not issuer:
+            stray = sorted(k for k, v in env.items() if k.startswith("OIDC_") and v)
+            if stray:
+                raise ConfigError(f"OIDC_ISSUER is not set, but {', '.join(stray)} is: set it or remove them")
+            return None
+        parts = urlsplit(issuer)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(f"OIDC_ISSUER must look like https://idp.region.se/oidc, got {issuer!r}")
+        if parts.scheme == "http" and parts.hostname not in _OIDC_LOCAL_HOSTS:
+            raise ConfigError("OIDC_ISSUER must use https unless it is localhost")
+        client_id = (env.get("OIDC_CLIENT_ID") or "").strip()
+        if not client_id:
+            raise ConfigError("OIDC_CLIENT_ID is not set: the client id the region registered for Runda")
+        secret = env.get("OIDC_CLIENT_SECRET") or ""
+        if not secret:
+            raise ConfigError("OIDC_CLIENT_SECRET is not set: the client secret the region issued for Runda")
+        scopes = tuple((env.get("OIDC_SCOPES") or "openid profile email").split())
+        if "openid" not in scopes:
+            raise ConfigError(f"OIDC_SCOPES must include openid, got {' '.join(scopes)!r}")
+        claims = {}
+        for name, default in (("HSA_ID", "hsa_id"), ("NAME", "name"), ("EMAIL", "email"),
+                              ("COMMISSION", "commission")):
+            value = (env.get(f"OIDC_CLAIM_{name}") or default).strip()
+            if not value.replace("_", "").replace("-", "").replace(":", "").replace("/", "").replace(".", "").isalnum():
+                raise ConfigError(f"OIDC_CLAIM_{name} must be a claim name, got {value!r}")
+            claims[f"claim_{name.lower()}"] = value
+        label = " ".join((env.get("OIDC_LABEL") or "regionens inloggning").split())[:60]
+        return cls(
+            issuer=issuer, client_id=client_id, client_secret=secret, scopes=scopes, **claims,
+            auto_create=_flag(env.get("OIDC_AUTO_CREATE")),
+            leeway_seconds=_int_setting(env, "OIDC_LEEWAY_SECONDS", 60, 0, 600),
+            timeout_seconds=_int_setting(env, "OIDC_TIMEOUT_SECONDS", 10, 1, 120),
+            label=label,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
@@ -99,6 +206,12 @@ class Settings:
     rate_limit_per_minute: int = 30
     # Notices: SMTP and the SMS gateway (the dev outbox when unset or in development).
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    # Route planning: an OSRM-compatible table service; None: straight line x circuity.
+    routing_table_url: str | None = None
+    # Where undescribed technicians start and end the day (read here so a bad value stops the start).
+    routing_depot: tuple[float, float] = DEFAULT_ROUTING_DEPOT
+    # Sign-in through the region's identity provider; None: passkeys only.
+    oidc: OidcSettings | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -139,6 +252,9 @@ class Settings:
             fitting_horizon_days=horizon,
             rate_limit_per_minute=rate,
             outbound=OutboundSettings.from_env(env),
+            routing_table_url=routing_table_url(env),
+            routing_depot=routing_depot(env),
+            oidc=OidcSettings.from_env(env),
         )
 
     @property

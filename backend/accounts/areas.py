@@ -43,6 +43,12 @@ def area_filter_sql(staff_user: Sql, cost_bearer: Sql) -> Sql:
                staff=staff_user, bearer=cost_bearer)
 
 
+def has_area_sql(staff_user: Sql) -> Sql:
+    """A boolean expression for the caller's query: the person `staff_user` has an area at all (the
+    access-log review flags a technician's read outside it only then)."""
+    return Sql("EXISTS (SELECT 1 FROM staff_area sa_h WHERE sa_h.staff_user = :staff)", staff=staff_user)
+
+
 async def municipalities(organisation_id: int) -> list[dict]:
     """The organisation's active municipal cost bearers by name (id, name, code): what an area is
     chosen from."""

@@ -29,6 +29,7 @@ from webauthn.helpers.structs import (
 )
 
 from backend import db
+from backend.accounts.idp import NOT_BY_PASSKEY, PASSKEY, may_sign_in_with, record_event
 from backend.accounts.invitations import InvitationView, open_invitation, use_invitation
 from backend.accounts.staff import AccountError, Actor, actor_signed_in, create_staff_user, utcnow
 
@@ -146,14 +147,18 @@ async def complete_registration(
     origin: str,
     nickname: str = "",
     now: datetime | None = None,
+    idp_configured: bool = False,
 ) -> Actor:
-    """Verify a new passkey, create the person if new, use up the invitation; all or nothing."""
+    """Verify a new passkey, create the person if new, use up the invitation; all or nothing.
+    Refused when the invited role signs in through the region's identity provider only."""
     now = now or utcnow()
     nickname = " ".join(nickname.split())
     if _has_control_characters(nickname):
         raise SignInRefused(UNREADABLE_NAME)
     async with db.transaction():
         invitation = await open_invitation(token, now, lock=True)
+        if not await may_sign_in_with(invitation.organisation, invitation.role, PASSKEY, idp_configured=idp_configured):
+            raise SignInRefused(NOT_BY_PASSKEY)
         expected = _use_challenge(challenge, f"register:{invitation.id}", now)
         assert challenge is not None and challenge.user_handle is not None
         try:
@@ -215,8 +220,11 @@ def authentication_options(*, rp_id: str, now: datetime | None = None) -> tuple[
 
 
 async def complete_authentication(
-    *, credential: dict, challenge: Challenge | None, rp_id: str, origin: str, now: datetime | None = None
+    *, credential: dict, challenge: Challenge | None, rp_id: str, origin: str, now: datetime | None = None,
+    idp_configured: bool = False,
 ) -> Actor:
+    """The person whose passkey this is, signed in; SignInRefused otherwise, also when their role
+    signs in through the region's identity provider only (with `idp_configured`)."""
     now = now or utcnow()
     expected = _use_challenge(challenge, "authenticate", now)
     refused = SignInRefused("Inloggningen misslyckades. Använd en passkey som är registrerad för Runda.")
@@ -227,7 +235,7 @@ async def complete_authentication(
     async with db.transaction():
         row = await db.fetchrow(
             """
-            SELECT p.id, p.public_key, p.sign_count, p.staff_user, u.organisation, u.active
+            SELECT p.id, p.public_key, p.sign_count, p.staff_user, u.organisation, u.active, u.role
             FROM passkey p JOIN staff_user u ON u.id = p.staff_user
             WHERE p.credential_id = $1 FOR UPDATE OF p
             """,
@@ -265,6 +273,10 @@ async def complete_authentication(
             )
     if regressed:
         raise refused
+    if not await may_sign_in_with(row["organisation"], row["role"], PASSKEY, idp_configured=idp_configured):
+        await record_event("passkey_policy", "passkey sign-in refused by the role's policy",
+                           organisation=row["organisation"], staff_user=row["staff_user"], now=now)
+        raise SignInRefused(NOT_BY_PASSKEY)
     return await actor_signed_in(row["staff_user"], now)
 
 

@@ -103,7 +103,9 @@ async def staff_person(organisation_id: int, staff_user_id: int) -> dict | None:
     row = await db.fetchrow(Sql(
         """
         SELECT u.id, u.name, u.role, u.care_unit, u.active, u.hsa_id, u.created_at, u.last_signed_in_at,
-               :unit_name AS care_unit_name
+               :unit_name AS care_unit_name,
+               EXISTS (SELECT 1 FROM idp_link l WHERE l.staff_user = u.id) AS idp_linked,
+               (SELECT max(l.last_signed_in_at) FROM idp_link l WHERE l.staff_user = u.id) AS idp_signed_in_at
         FROM staff_user u WHERE u.id = :id AND u.organisation = :org
         """,
         unit_name=organisations.care_unit_name(raw("u.care_unit")), id=staff_user_id, org=organisation_id,

@@ -10,7 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
-from backend.accounts import service
+from backend.accounts import idp, service
 from backend.accounts.service import AccountError, Actor, InvitationUnusable, SignInRefused
 from backend.accounts.tables import ROLE_LABELS, STAFF_OVERSIGHT, Role
 from backend.auth import current_actor, is_loopback, requires, sign_in, signed_in
@@ -57,7 +57,14 @@ class SignInController(Controller):
         actor = request.scope.get("user")
         if actor:
             return Redirect(start_page(actor))
-        return Template("accounts/sign_in.html", context={"signed_out": "utloggad" in request.query_params})
+        config = settings_of(request).oidc
+        passkey, provider = await idp.sign_in_choices(idp_configured=config is not None)
+        return Template("accounts/sign_in.html", context={
+            "signed_out": "utloggad" in request.query_params, "passkey": passkey, "provider": provider,
+            "provider_label": config.label if config else "",
+            # After signing out of a session from the provider: signing out there too is offered.
+            "provider_sign_out": bool(config) and "idp" in request.query_params,
+        })
 
     @post("/logga-in/alternativ", opt={"public": True, "rate_limited": True})
     async def sign_in_options(self, request: Request) -> Response:
@@ -74,17 +81,21 @@ class SignInController(Controller):
         try:
             credential = service.parse_credential(await request.body())
             actor = await service.complete_authentication(
-                credential=credential, challenge=challenge, rp_id=settings.rp_id, origin=settings.public_origin
+                credential=credential, challenge=challenge, rp_id=settings.rp_id, origin=settings.public_origin,
+                idp_configured=settings.oidc is not None,
             )
         except SignInRefused as exc:
             return _json_error(exc.message)
         sign_in(request, actor)
+        request.set_session({**request.session, "method": "passkey"})
         return Response({"redirect": start_page(actor)})
 
     @post("/logga-ut", guards=[signed_in])
     async def sign_out(self, request: Request) -> Redirect:
+        through_provider = request.session.get("method") == "idp" and settings_of(request).oidc is not None
         request.clear_session()
-        return Redirect("/logga-in?utloggad=1", headers=SIGNED_OUT_HEADERS)
+        # Signed in through the region's provider: the page offers to sign out there too.
+        return Redirect("/logga-in?utloggad=1" + ("&idp=1" if through_provider else ""), headers=SIGNED_OUT_HEADERS)
 
     @post("/logga-ut/overallt", guards=[signed_in])
     async def sign_out_everywhere(self, request: Request) -> Redirect:
@@ -103,9 +114,14 @@ class InvitationController(Controller):
             invitation = await service.open_invitation(token)
         except InvitationUnusable as exc:
             return Template("accounts/invitation_unusable.html", context={"message": exc.message}, status_code=410)
+        configured = settings.oidc is not None
+        methods = await idp.policy_of(invitation.organisation, invitation.role)
         return Template(
             "accounts/invitation.html",
-            context={"invitation": invitation, "token": token, "dev_sign_in": dev_sign_in_allowed(settings, request)},
+            context={"invitation": invitation, "token": token, "dev_sign_in": dev_sign_in_allowed(settings, request),
+                     "passkey": idp.allows(methods, idp.PASSKEY, idp_configured=configured),
+                     "provider": idp.allows(methods, idp.IDP, idp_configured=configured),
+                     "provider_label": settings.oidc.label if settings.oidc else ""},
         )
 
     @post("/{token:str}/alternativ", opt={"public": True, "rate_limited": True})
@@ -130,12 +146,14 @@ class InvitationController(Controller):
             actor = await service.complete_registration(
                 token=token, credential=credential, challenge=challenge, rp_id=settings.rp_id,
                 origin=settings.public_origin, nickname=str(credential.get("nickname") or ""),
+                idp_configured=settings.oidc is not None,
             )
         except InvitationUnusable as exc:
             return _json_error(exc.message, status=410)
         except SignInRefused as exc:
             return _json_error(exc.message)
         sign_in(request, actor)
+        request.set_session({**request.session, "method": "passkey"})
         return Response({"redirect": start_page(actor)})
 
 

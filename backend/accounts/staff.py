@@ -76,7 +76,8 @@ async def sign_out_everywhere(actor: Actor, now: datetime | None = None) -> None
 
 
 async def actor_signed_in(staff_user_id: int, now: datetime) -> Actor:
-    """The person as an Actor, who has just signed in with a passkey: the staff register shows when."""
+    """The person as an Actor, who has just signed in (passkey or the region's provider): the staff
+    register shows when."""
     row = await db.fetchrow(
         "UPDATE staff_user SET last_signed_in_at = $2 WHERE id = $1 RETURNING id, organisation, name, role, care_unit",
         staff_user_id, now,
@@ -90,7 +91,8 @@ COMMAND_LINE = "Inbjudan från kommandoraden"
 
 
 async def create_staff_user(*, organisation: int, name: str, role: Role, care_unit: int | None,
-                            user_handle: bytes, now: datetime, created_by: int | None = None) -> int:
+                            user_handle: bytes, now: datetime, created_by: int | None = None,
+                            created_by_name: str | None = None) -> int:
     """A new person, as an invitation describes them; returns their id. Their history in the
     staff register starts here, as made by whoever invited them. Call it inside a transaction."""
     staff_user_id = await db.fetchval(
@@ -105,7 +107,7 @@ async def create_staff_user(*, organisation: int, name: str, role: Role, care_un
         unit_name=organisations.care_unit_name(Sql(":unit::int", unit=care_unit)), by=created_by,
     ))
     await changes.record(organisation, "staff", staff_user_id, "created", actor=created_by,
-                         actor_name=names["created_by"] or COMMAND_LINE,
+                         actor_name=names["created_by"] or created_by_name or COMMAND_LINE,
                          after={"name": name, "role": role.value, "care_unit": names["care_unit"], "active": True})
     return staff_user_id
 

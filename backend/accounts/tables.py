@@ -40,7 +40,7 @@ class StaffUser(Table, tablename="staff_user"):
     created_at = Timestamptz()
     # "Sign out everywhere": sessions signed in before this moment are no longer valid.
     sessions_valid_after = Timestamptz(null=True, default=None)
-    last_signed_in_at = Timestamptz(null=True, default=None)  # the last passkey sign-in
+    last_signed_in_at = Timestamptz(null=True, default=None)  # the last sign-in: passkey or the region's provider
     # The Swedish health-care identity (HSA-id), unique within the organisation; None: not known.
     hsa_id = Varchar(length=40, null=True, default=None)
 
@@ -98,3 +98,32 @@ class StaffArea(Table, tablename="staff_area"):
 
     staff_user = ForeignKey(StaffUser, primary_key=True)
     cost_bearer = ForeignKey(CostBearer)
+
+
+class SignInPolicy(Table, tablename="sign_in_policy"):
+    """How a role of an organisation may sign in: passkey, idp (the region's identity provider)
+    or both; no row is both. Composite primary key in SQL (organisation, role)."""
+
+    organisation = ForeignKey(Organisation, primary_key=True)
+    role = Varchar(length=20, choices=Role)
+    methods = Varchar(length=10)
+
+
+class IdpLink(Table, tablename="idp_link"):
+    """A staff member's identity at the region's identity provider: (issuer, subject)."""
+
+    staff_user = ForeignKey(StaffUser)
+    issuer = Varchar(length=300)
+    subject = Varchar(length=255)
+    created_at = Timestamptz()
+    last_signed_in_at = Timestamptz(null=True, default=None)
+
+
+class IdpRoleMapping(Table, tablename="idp_role_mapping"):
+    """With OIDC_AUTO_CREATE only: a commission claim value -> role and care unit on first sign-in."""
+
+    organisation = ForeignKey(Organisation)
+    claim_value = Varchar(length=200)
+    role = Varchar(length=20, choices=Role)
+    care_unit = ForeignKey(CareUnit, null=True)
+    created_at = Timestamptz()

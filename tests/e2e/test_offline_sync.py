@@ -82,7 +82,7 @@ async def test_work_queued_for_an_order_given_to_someone_else_is_kept_and_resolv
     desk = await office.new_page()
     await sign_in_with_passkey(desk, live_server, world, "coordinator", "/arbetsordrar")
     await desk.goto(f"{live_server}/arbetsordrar/{world.order}")
-    await desk.get_by_label("Tekniker").select_option(label="Tina Annan")
+    await desk.get_by_label("Tekniker", exact=True).select_option(label="Tina Annan")
     await desk.get_by_role("button", name="Spara planeringen").click()
     await desk.get_by_text("Tina Annan").first.wait_for()
 
