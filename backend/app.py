@@ -52,6 +52,9 @@ from backend.organisations.routes import CareUnitController, CostBearerControlle
 from backend.patients.routes import PatientController
 from backend.reports.export_routes import ExportController
 from backend.reports.routes import OverviewController
+from backend.routing.view_routes import DistanceController, WeekController
+from backend.routing.resource_routes import DurationController, ResourceController
+from backend.routing.routes import PlanningHubController, ProposalController, UrgentController
 from backend.visits.conflict_routes import ConflictController, KeptPhotoController, TechnicianConflictController
 from backend.visits.routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.workorders.routes import WorkOrderController
@@ -133,6 +136,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         NoticeController,
         OutboxController,
         JobController,
+        WeekController,
+        DistanceController,
+        ResourceController,
+        DurationController,
+        PlanningHubController,
+        ProposalController,
+        UrgentController,
         api.api_router(),
     ]
     if settings.development and settings.listens_on_loopback:

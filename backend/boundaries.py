@@ -19,7 +19,7 @@ BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms",
 
 # Domains, lowest first: a domain's rules may import only the domains before it.
 DOMAINS = ("jobs", "changes", "organisations", "accounts", "audit", "integrations", "patients", "devices", "workorders", "maintenance",
-           "notices", "sync", "visits", "faults", "fittings", "reports", "imports", "system")
+           "notices", "sync", "visits", "faults", "fittings", "routing", "reports", "imports", "system")
 
 # Modules that put the application together; they may import anything.
 ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
@@ -96,4 +96,15 @@ TABLES = {
     "import_run": "imports",
     "notice": "notices",
     "outbound_message": "notices",
+    "technician_resource": "routing",
+    "technician_hours": "routing",
+    "skill_category": "routing",
+    "technician_skill": "routing",
+    "visit_duration": "routing",
+    "mileage_entry": "routing",
+    "route_day": "routing",
+    "distance_target": "routing",
+    "plan_proposal": "routing",
+    "plan_proposal_visit": "routing",
+    "plan_proposal_unplanned": "routing",
 }

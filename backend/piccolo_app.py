@@ -31,6 +31,9 @@ from backend.notices.tables import Notice, OutboundMessage
 from backend.organisations.tables import CareUnit, CostBearer, Organisation
 from backend.organisations.tables import CalendarDay, OpeningHours
 from backend.patients.tables import Patient
+from backend.routing.tables import SkillCategory, TechnicianHours, TechnicianResource, TechnicianSkill, VisitDuration
+from backend.routing.tables import DistanceTarget, MileageEntry, RouteDay
+from backend.routing.tables import PlanProposal, PlanProposalUnplanned, PlanProposalVisit
 from backend.visits.tables import PartUsed, TimeEntry, WorkNote, WorkPhoto
 from backend.workorders.tables import WorkOrder, WorkOrderCounter, WorkOrderEvent
 
@@ -90,6 +93,17 @@ TABLES = [
     ImportRun,
     Notice,
     OutboundMessage,
+    TechnicianResource,
+    TechnicianHours,
+    SkillCategory,
+    TechnicianSkill,
+    VisitDuration,
+    MileageEntry,
+    RouteDay,
+    DistanceTarget,
+    PlanProposal,
+    PlanProposalVisit,
+    PlanProposalUnplanned,
 ]
 
 APP_CONFIG = AppConfig(

@@ -28,6 +28,8 @@ from backend.demo.organisations import build_organisations
 from backend.demo.patients import build_patients
 from backend.demo.planning import plan
 from backend.demo.production import month_of_fu
+from backend.demo.resources import build_resources, load_resources
+from backend.routing.kpi import record_past_days
 from backend.demo.staff import build_staff
 from backend.demo.workorders import (
     Orders,
@@ -215,6 +217,9 @@ async def load_demo(
                 records=[(bases["staff_user"] + a["staff_user"], bases["cost_bearer"] + a["cost_bearer"])
                          for a in region.staff_areas])
             counts["staff_area"] = len(region.staff_areas)
+            # The technicians as planning resources (homes, hours, lunch, skills, a driving limit).
+            counts.update(await load_resources(conn, org_id, build_resources(
+                region.staff, region.staff_areas, region.cost_bearers, region.categories), bases))
             counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
             progress(f"fitting bookings {counts['fitting_booking']}")
             counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))
@@ -230,6 +235,14 @@ async def load_demo(
         raise
     counts["work_order"] += made.pop("work_order")
     counts.update(made)
+    # The driving KPI's past days (the planned km of two years of technician-days, as the nightly
+    # job keeps them), so /planering/korstracka has figures from the first start.
+    try:
+        counts["route_day"] = await record_past_days(org_id, today)
+    except BaseException:
+        await delete_organisation(org_id)
+        raise
+    progress(f"route days {counts['route_day']}")
     seconds = time.perf_counter() - started
     progress(f"done in {seconds:.1f} s")
     return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)

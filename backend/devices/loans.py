@@ -134,3 +134,31 @@ def loan_dates(device: Sql) -> Sql:
     a check "before each new user" is due once the last loan has ended."""
     return Sql("SELECT max(from_date) FILTER (WHERE to_date IS NULL) AS lent_from, max(to_date) AS last_returned "
                "FROM device_loan WHERE device = :device", device=device)
+
+
+async def on_loan_counts(organisation_id: int, days: list[date]) -> dict[date, dict[int, int]]:
+    """How many devices were on loan at the end of each of `days`, by the holder's home municipality
+    (cost bearer id): {day: {cost bearer: devices}}, one query. A loan that ends on a day no longer
+    counts that day. The driving KPI divides the km driven by these."""
+    if not days:
+        return {}
+    # One pass over the loans: +1 on the day each began, -1 on the day it ended, summed per
+    # municipality and date; a day's count is the sum of what happened up to it.
+    rows = await db.fetch(Sql(
+        """
+        WITH changes AS (
+            SELECT h.cost_bearer, e.day, sum(e.delta) AS delta
+            FROM device_loan l JOIN LATERAL (:home) h ON true
+            CROSS JOIN LATERAL (VALUES (l.from_date, 1), (l.to_date, -1)) AS e(day, delta)
+            WHERE l.organisation = :org AND e.day <= :last
+            GROUP BY h.cost_bearer, e.day)
+        SELECT d.day, c.cost_bearer, sum(c.delta)::int AS devices
+        FROM unnest(:days::date[]) AS d(day) JOIN changes c ON c.day <= d.day
+        GROUP BY d.day, c.cost_bearer
+        """,
+        days=sorted(set(days)), last=max(days), org=organisation_id, home=patients.home_place(raw("l.patient"))))
+    counts: dict[date, dict[int, int]] = {day: {} for day in days}
+    for r in rows:
+        if r["devices"]:
+            counts[r["day"]][r["cost_bearer"]] = r["devices"]
+    return counts

@@ -354,3 +354,33 @@ async def remove_exception(organisation_id: int, consultant_id: int, exception_i
     )
     if deleted != "DELETE 1":
         raise NotFound("Frånvaron finns inte")
+
+
+async def absences_between(staff_ids: list[int], starts_at: datetime, ends_at: datetime
+                           ) -> list[tuple[int, datetime, datetime]]:
+    """Everyone's absences (consultants' and technicians') that overlap [starts_at, ends_at), as
+    (staff_user, starts_at, ends_at): what route planning takes out of technicians' days."""
+    rows = await db.fetch(
+        "SELECT consultant, starts_at, ends_at FROM availability_exception "
+        "WHERE consultant = ANY($1::int[]) AND starts_at < $3 AND ends_at > $2 ORDER BY consultant, starts_at",
+        staff_ids, starts_at, ends_at,
+    )
+    return [(r["consultant"], r["starts_at"], r["ends_at"]) for r in rows]
+
+
+async def add_absence_days(*, organisation_id: int, staff_user_id: int, first_day: date, last_day: date,
+                           reason: str) -> int:
+    """Whole Stockholm days off for anyone of the organisation (a technician's leave, for route
+    planning); the consultants' own page keeps add_exception_days, which checks the role."""
+    if last_day < first_day:
+        raise InvalidInput("Sista dagen måste vara samma dag som eller efter första dagen.", "last_day")
+    if not reason.strip():
+        raise InvalidInput("Skriv anledningen, t.ex. semester eller kurs.", "absence_reason")
+    if await accounts.staff_role(organisation_id, staff_user_id) is None:
+        raise NotFound("Personen finns inte")
+    starts_at, ends_at = day_bounds_utc(first_day, last_day)
+    return await db.fetchval(
+        "INSERT INTO availability_exception (organisation, consultant, starts_at, ends_at, reason) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        organisation_id, staff_user_id, starts_at, ends_at, reason.strip(),
+    )

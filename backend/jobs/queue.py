@@ -49,6 +49,7 @@ TASK_MODULES = [
     "backend.sync.tasks",
     "backend.notices.tasks",
     "backend.maintenance.tasks",
+    "backend.routing.tasks",
 ]
 
 DEFAULT_QUEUE = "default"

@@ -204,3 +204,29 @@ async def set_notice_preference(actor: Actor, patient_id: int, channel: str, ema
 async def notice_preference_history(organisation_id: int, patient_id: int) -> list:
     """The changes of the patient's notice preference, newest first (for the record page)."""
     return await changes.history(organisation_id, "patient", patient_id)
+
+
+def home_place(patient: Sql) -> Sql:
+    """Where the patient lives, for route planning and the driving KPI, as a row source (`LEFT JOIN
+    LATERAL (:home) h ON true`): latitude, longitude (NULL when not known), city, cost_bearer (the
+    home municipality) and protected_identity. No access check: the caller's query decides, and no
+    street address: a route needs the point, not the address."""
+    return Sql("SELECT latitude, longitude, city, cost_bearer, protected_identity FROM patient WHERE id = :patient",
+               patient=patient)
+
+
+def equal_access_traits(patient: Sql) -> Sql:
+    """What the equal-access follow-up splits by (the reports' KPIs), as a row source (`LEFT JOIN
+    LATERAL (:traits) pt ON true`): birth_year, sex, cost_bearer (home municipality) and care_unit
+    (the prescribing unit). No name, no address: a KPI counts patients, it never shows one."""
+    return Sql("SELECT birth_year, sex, cost_bearer, care_unit FROM patient WHERE id = :patient", patient=patient)
+
+
+def review_facts(patient: Sql) -> Sql:
+    """What the access-log review (audit/review.py) needs of a patient, as a row source (`LEFT JOIN
+    LATERAL (:facts) p ON true`): organisation, given_name, family_name, personal_number (for the
+    patient's own log extract), protected_identity, care_unit (the responsible unit) and cost_bearer
+    (home municipality). No address, phone or door code: the reviewer judges who read the record,
+    not where the patient lives."""
+    return Sql("SELECT organisation, given_name, family_name, personal_number, protected_identity, care_unit, "
+               "cost_bearer FROM patient WHERE id = :patient", patient=patient)

@@ -45,6 +45,7 @@ SELECT w.id, w.number, w.type, w.status, w.channel, w.description, w.assignee, w
        w.window_end, w.version, w.received_at, w.start_due, w.finish_due, w.started_at, w.completed_at,
        w.cancelled_at, w.cancel_reason, w.outcome, w.not_completed_reason, w.message_to_orderer, w.follow_up_of,
        w.patient, w.device, w.updated_at, w.site_contact,
+       w.plan_locked, w.technicians_needed, w.second_assignee, w.required_technician,
        d.individnummer, d.serial_number, d.device_status, d.in_service_date, d.expected_end_of_life,
        d.last_fu_date, d.next_fu_date, d.article_name, d.article_number, d.manufacturer,
        d.category_id, d.category_name, d.iso_code, d.fu_interval_days,

@@ -20,9 +20,11 @@ from backend.audit.service import record_patient_reads
 from backend.auth import current_actor, requires
 from backend.devices import service as devices
 from backend.errors import DomainError
-from backend.forms import Form, FormError, MultipartForm, fields, text
+from backend.forms import Form, FormError, MultipartForm, date_field, decimal, fields, text
 from backend.maintenance import service as maintenance
 from backend.photos import MAX_UPLOAD_BYTES
+from backend.routing import kpi as driving
+from backend.routing import views as routes_of_days
 from backend.sync import service as sync
 from backend.sync.middleware import delivery_of, idempotent_writes, key_reused, replayed
 from backend.visits import service as visits
@@ -65,20 +67,55 @@ class DayController(Controller):
     guards = [requires(Role.technician)]
 
     @get("/")
-    async def day(self, request: Request, dag: FromQuery[str | None] = None) -> Template:
+    async def day(self, request: Request, dag: FromQuery[str | None] = None,
+                  klart: FromQuery[str | None] = None) -> Template:
         current = today()
         try:
             day = date.fromisoformat(dag) if dag else current
         except ValueError:
             raise BadInput("Datumet ska skrivas som 2026-03-01.") from None
+        return await self._day_page(request, day, notice="Körda km är sparade." if klart == "km" else None)
+
+    async def _day_page(self, request: Request, day: date, *, error: DomainError | None = None,
+                        form: dict | None = None, notice: str | None = None, status: int = 200) -> Template:
+        current = today()
         actor = current_actor(request)
         day_visits = await service.technician_day(actor.id, actor.organisation, day, current)
         await record_patient_reads(actor, [v["patient"] for v in day_visits if v["patient"]], "day_list")
         upcoming = None if day_visits else await service.next_day_with_visits(actor.id, day)
-        return Template("workorders/day.html", context={
+        # The route: estimated arrivals and km from the previous stop (routing.days, the board's
+        # reading of the plan); and the km driven, which the technician may enter for recent days.
+        route = await routes_of_days.technician_route(actor.organisation, actor.id, day) if day_visits else None
+        mileage_open = current - timedelta(days=driving.MILEAGE_DAYS_BACK) <= day <= current
+        return Template("workorders/day.html", status_code=status, context={
             "visits": day_visits, "day": day, "today": current, "upcoming": upcoming,
-            "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
+            "previous": day - timedelta(days=1), "next": day + timedelta(days=1), "route": route,
+            "mileage_open": mileage_open, "mileage": await driving.mileage(actor.id, day) if mileage_open else None,
+            "error": error, "form": form or {}, "notice": notice,
         })
+
+    @post("/korda-km")
+    async def enter_mileage(self, request: Request, data: Form) -> Response:
+        """The km driven on a day ("Körda km idag"), from the day page through the outbox. Entering
+        again replaces the figure, so a delivery the phone repeats changes nothing."""
+        actor = current_actor(request)
+        form = fields(data)
+        try:
+            day = date_field(form, "dag")
+            km = decimal(form, "km", "Skriv antalet km som en siffra, t.ex. 84 eller 84,5.")
+            await driving.enter_mileage(actor.id, actor.organisation, day, km, today=today())
+        except DomainError as exc:
+            shown = today()
+            try:
+                shown = date_field(form, "dag")
+            except DomainError:
+                pass
+            return await self._day_page(request, shown, error=exc, status=400,
+                                        form={"km": text(form, "km", 40)})
+        location = f"/min-dag?dag={day.isoformat()}&klart=km#korda-km"
+        if "application/json" in request.headers.get("accept", ""):
+            return Response({"location": location}, status_code=200)  # the outbox's acknowledgement
+        return Redirect(location, status_code=303)
 
     @get("/forhandsladdning", cache=False)
     async def day_ahead(self, request: Request) -> Response:

@@ -58,3 +58,17 @@ def recorded_summary(work_order: Sql) -> Sql:
     fault_found and action_taken (the repair report's texts, " | " between several; NULL without).
     Free notes and photos are left out."""
     return Sql(_RECORDED_SQL, article=devices.article_row(raw("pu.article")), order=work_order)
+
+
+def recorded_minutes(work_order: Sql) -> Sql:
+    """The minutes recorded on the order (its time entries' sum, 0 when none), as a scalar
+    subquery: what route planning learns visit durations from."""
+    return Sql("(SELECT coalesce(sum(t_rm.minutes), 0) FROM time_entry t_rm WHERE t_rm.work_order = :order)",
+               order=work_order)
+
+
+def parts_used(work_order: Sql) -> Sql:
+    """The parts recorded on the order, as a row source (`FROM (:parts) p`): article, quantity.
+    The reports price them to cost a technical order."""
+    return Sql("SELECT pu_pu.article, pu_pu.quantity FROM part_used pu_pu WHERE pu_pu.work_order = :order",
+               order=work_order)

@@ -5,9 +5,10 @@ exports): the orders a filter finds, and a device's open order of a type."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from backend.db import Sql
+from backend.workdays import STOCKHOLM
 from backend.workorders.rules import OPEN_STATUSES
 from backend.workorders.tables import WorkOrderStatus, WorkOrderType
 
@@ -66,3 +67,24 @@ def open_order_of(device: Sql, type: str) -> Sql:
         ORDER BY o.planned_date NULLS LAST, o.received_at, o.id LIMIT 1
         """,
         device=device, type=type, open=[s.value for s in OPEN_STATUSES])
+
+
+def kpi_orders(organisation_id: int, since: date) -> Sql:
+    """The organisation's orders received, started, completed or cancelled on or after `since`, as a
+    row source for the reports' KPI summary (`FROM (:orders) o`): id, type, status, channel, device,
+    patient, assignee, start_due, finish_due, fu_due_date, and the days (Stockholm) received_on,
+    started_on, completed_on, cancelled_on (NULL when it has not happened)."""
+    return Sql(
+        """
+        SELECT w.id, w.type, w.status, w.channel, w.device, w.patient, w.assignee, w.start_due, w.finish_due,
+               w.fu_due_date,
+               (w.received_at AT TIME ZONE 'Europe/Stockholm')::date AS received_on,
+               (w.started_at AT TIME ZONE 'Europe/Stockholm')::date AS started_on,
+               (w.completed_at AT TIME ZONE 'Europe/Stockholm')::date AS completed_on,
+               (w.cancelled_at AT TIME ZONE 'Europe/Stockholm')::date AS cancelled_on
+        FROM work_order w
+        WHERE w.organisation = :org
+          AND (w.received_at >= :since OR w.completed_at >= :since OR w.started_at >= :since
+               OR w.cancelled_at >= :since)
+        """,
+        org=organisation_id, since=datetime.combine(since, time(0), STOCKHOLM))

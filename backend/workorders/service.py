@@ -235,3 +235,18 @@ async def record_event(work_order_id: int, actor_id: int | None, kind: str, deta
         "INSERT INTO work_order_event (work_order, staff_user, kind, detail) VALUES ($1, $2, $3, $4)",
         work_order_id, actor_id, kind, detail,
     )
+
+
+def care_relation_at(staff_user: Sql, patient: Sql, at: Sql, days: int) -> Sql:
+    """A care relation for the access-log review (audit/review.py), as a condition on the caller's
+    ids: a work order or repair order of the patient's that the person was assigned, ordered or
+    worked on (any event of theirs), received at most `days` before `at` and not closed more than
+    `days` before it."""
+    return Sql(
+        """
+        EXISTS (SELECT 1 FROM work_order w_r WHERE w_r.patient = :patient
+            AND (w_r.assignee = :staff OR w_r.orderer = :staff
+                 OR EXISTS (SELECT 1 FROM work_order_event e_r WHERE e_r.work_order = w_r.id AND e_r.staff_user = :staff))
+            AND :at >= w_r.received_at - make_interval(days => :days)
+            AND :at <= coalesce(w_r.completed_at, w_r.cancelled_at, now()) + make_interval(days => :days))
+        """, staff=staff_user, patient=patient, at=at, days=days)

@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from piccolo.columns import BigSerial, Date, ForeignKey, Integer, Text, Time, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Boolean, Date, ForeignKey, Integer, SmallInt, Text, Time, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
@@ -146,6 +146,12 @@ class WorkOrder(Table, tablename="work_order"):
     # device, schedule and due date that is not cancelled: a unique index, m0020).
     fu_schedule = ForeignKey(FuSchedule, null=True)
     fu_due_date = Date(null=True)
+    # Route planning (m0023): a visit confirmed with the patient keeps its technician, day and
+    # time (bekräftad med brukaren); some work needs two technicians, or one named technician.
+    plan_locked = Boolean(default=False)
+    technicians_needed = SmallInt(default=1)
+    required_technician = ForeignKey(StaffUser, null=True)
+    second_assignee = ForeignKey(StaffUser, null=True)
 
 
 class WorkOrderCounter(Table, tablename="work_order_counter"):

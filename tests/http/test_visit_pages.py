@@ -73,7 +73,9 @@ async def test_the_day_page_runs_the_same_number_of_queries_for_two_visits_as_fo
         await add_work_order(world, world.device, assignee=world.staff["technician"], planned=day,
                              patient=world.hidden if n % 2 else world.patient, position=n + 2)
     many = await queries_for(technician, f"/min-dag?dag={day}")
-    assert few == many <= 6
+    # 6 for the list itself; the route's arrival times (routing.days: the technician's resources,
+    # calendar and absences, the orders, the learned durations) add a fixed 7, however many visits.
+    assert few == many <= 13
 
 
 async def test_the_visit_page_runs_the_same_number_of_queries_whatever_its_size(app, world, technician):
