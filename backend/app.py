@@ -52,6 +52,7 @@ from backend.organisations.routes import CareUnitController, CostBearerControlle
 from backend.patients.routes import PatientController
 from backend.reports.export_routes import ExportController
 from backend.reports.routes import OverviewController
+from backend.reports.kpi_routes import KpiController, KpiSettingsController
 from backend.routing.view_routes import DistanceController, WeekController
 from backend.routing.resource_routes import DurationController, ResourceController
 from backend.routing.routes import PlanningHubController, ProposalController, UrgentController
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         TechnicianConflictController,
         KeptPhotoController,
         OverviewController,
+        KpiController,
+        KpiSettingsController,
         FittingController,
         BookingFlowController,
         AvailabilityController,

@@ -107,4 +107,13 @@ TABLES = {
     "plan_proposal": "routing",
     "plan_proposal_visit": "routing",
     "plan_proposal_unplanned": "routing",
+    "kpi_target": "reports",
+    "kpi_cost_rate": "reports",
+    "kpi_part_price": "reports",
+    "board_comment": "reports",
+    "board_report": "reports",
+    "kpi_fact": "reports",
+    "kpi_month": "reports",
+    "kpi_split": "reports",
+    "kpi_state": "reports",
 }

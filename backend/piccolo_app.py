@@ -34,6 +34,7 @@ from backend.patients.tables import Patient
 from backend.routing.tables import SkillCategory, TechnicianHours, TechnicianResource, TechnicianSkill, VisitDuration
 from backend.routing.tables import DistanceTarget, MileageEntry, RouteDay
 from backend.routing.tables import PlanProposal, PlanProposalUnplanned, PlanProposalVisit
+from backend.reports.tables import BoardComment, BoardReport, KpiCostRate, KpiFact, KpiMonth, KpiPartPrice, KpiSplit, KpiState, KpiTarget
 from backend.visits.tables import PartUsed, TimeEntry, WorkNote, WorkPhoto
 from backend.workorders.tables import WorkOrder, WorkOrderCounter, WorkOrderEvent
 
@@ -104,6 +105,15 @@ TABLES = [
     PlanProposal,
     PlanProposalVisit,
     PlanProposalUnplanned,
+    KpiTarget,
+    KpiCostRate,
+    KpiPartPrice,
+    BoardComment,
+    BoardReport,
+    KpiFact,
+    KpiMonth,
+    KpiSplit,
+    KpiState,
 ]
 
 APP_CONFIG = AppConfig(

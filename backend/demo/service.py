@@ -39,6 +39,7 @@ from backend.demo.workorders import (
     repair_orders,
 )
 from backend.organisations import service as organisations
+from backend.reports.facts import refresh as refresh_kpis
 
 MAX_SCALE = 40
 
@@ -243,6 +244,14 @@ async def load_demo(
         await delete_organisation(org_id)
         raise
     progress(f"route days {counts['route_day']}")
+    # The KPI summary (the dashboard's figures), as the nightly job keeps it, so /oversikt has figures
+    # from the first start.
+    try:
+        counts["kpi_fact"] = await refresh_kpis(org_id, today)
+    except BaseException:
+        await delete_organisation(org_id)
+        raise
+    progress(f"kpi facts {counts['kpi_fact']}")
     seconds = time.perf_counter() - started
     progress(f"done in {seconds:.1f} s")
     return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)

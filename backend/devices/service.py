@@ -184,3 +184,20 @@ async def current_individnummer(organisation_id: int, individnummer: str) -> str
         "SELECT d.individnummer FROM device_label l JOIN device d ON d.id = l.device "
         "WHERE l.organisation = $1 AND l.individnummer = $2",
         organisation_id, normalise_individnummer(individnummer))
+
+
+def category_of(device: Sql) -> Sql:
+    """The device's category id (its article's; NULL when it has none), as a scalar subquery."""
+    return Sql("(SELECT a_co.category FROM device d_co JOIN article a_co ON a_co.id = d_co.article "
+               "WHERE d_co.id = :device)", device=device)
+
+
+def category_name(category: Sql) -> Sql:
+    """The category's name (a scalar subquery; NULL when `category` is)."""
+    return Sql("(SELECT name FROM device_category WHERE id = :category)", category=category)
+
+
+def devices_lent_to_sql(patient: Sql) -> Sql:
+    """The devices that are or were lent to the patient (any loan), as a subquery of ids: the
+    access-log review's care relation through a fault report on one of them."""
+    return Sql("SELECT dl_r.device FROM device_loan dl_r WHERE dl_r.patient = :patient", patient=patient)

@@ -110,3 +110,21 @@ __all__ = [
     "TARGET_SHARE", "ServiceLevelReport", "ServiceLevelRow", "fitting_service_level", "fitting_target_days",
     "service_level_report",
 ]
+
+
+# --- the care relation the access-log review asks for ------------------------------------------
+
+from backend.db import Sql  # noqa: E402
+
+
+def care_relation_at(staff_user: Sql, patient: Sql, at: Sql, days: int) -> Sql:
+    """A care relation for the access-log review (audit/review.py), as a condition on the caller's
+    ids: a fitting booking of the patient's that the person booked (prescriber), runs (consultant)
+    or cancelled, made at most `days` before `at` and not over more than `days` before it."""
+    return Sql(
+        """
+        EXISTS (SELECT 1 FROM fitting_booking b_r WHERE b_r.patient = :patient
+            AND (b_r.prescriber = :staff OR b_r.consultant = :staff OR b_r.cancelled_by = :staff)
+            AND :at >= b_r.created_at - make_interval(days => :days)
+            AND :at <= greatest(b_r.ends_at, coalesce(b_r.cancelled_at, b_r.ends_at)) + make_interval(days => :days))
+        """, staff=staff_user, patient=patient, at=at, days=days)

@@ -124,3 +124,23 @@ async def service_level_report(organisation_id: int, today: date) -> ServiceLeve
     target = await fitting_target_days(organisation_id)
     rows = await fitting_service_level(organisation_id, first, today, target_working_days=target)
     return ServiceLevelReport(rows=rows, first_month=first, target_days=target)
+
+
+def kpi_bookings(organisation_id: int, since: date) -> db.Sql:
+    """The organisation's booked referrals (cancelled bookings left out, as above) with a referral
+    date on or after `since`, as a row source for the reports' KPI summary (`FROM (:bookings) b`):
+    id, referral_date, offered_working_days, booked_working_days, patient, care_unit,
+    product_area, consultant."""
+    return db.Sql(
+        """
+        SELECT b.id, b.referral_date, b.offered_working_days, b.booked_working_days, b.patient, b.care_unit,
+               b.product_area, b.consultant
+        FROM fitting_booking b
+        WHERE b.organisation = :org AND b.status = 'booked' AND b.referral_date >= :since
+        """,
+        org=organisation_id, since=since)
+
+
+def product_area_name(area: db.Sql) -> db.Sql:
+    """The product area's name (a scalar subquery; NULL when `area` is)."""
+    return db.Sql("(SELECT name FROM product_area WHERE id = :area)", area=area)

@@ -50,6 +50,7 @@ TASK_MODULES = [
     "backend.notices.tasks",
     "backend.maintenance.tasks",
     "backend.routing.tasks",
+    "backend.reports.tasks",
 ]
 
 DEFAULT_QUEUE = "default"
