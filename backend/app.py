@@ -45,6 +45,7 @@ from backend.integrations import api_routes as api
 from backend.integrations.routes import ApiTokenController
 from backend.imports.routes import ImportController
 from backend.jobs.routes import JobController
+from backend.audit.routes import LogExtractController, LogReviewController
 from backend.maintenance.routes import ChecklistController
 from backend.maintenance.fu_routes import FuController
 from backend.notices.routes import NoticeController, OutboxController
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         NoticeController,
         OutboxController,
         JobController,
+        LogReviewController,
+        LogExtractController,
         WeekController,
         DistanceController,
         ResourceController,

@@ -6,6 +6,7 @@ from backend.accounts.tables import Invitation, KeyValue, Passkey, SecurityEvent
 from backend.accounts.tables import StaffArea
 from backend.accounts.tables import IdpLink, IdpRoleMapping, SignInPolicy
 from backend.audit.tables import AuditLog
+from backend.audit.tables import AuditLogUse, AuditReview, AuditReviewItem
 from backend.integrations.tables import ApiToken
 from backend.jobs.tables import JobFailure
 from backend.changes.tables import RegisterChange
@@ -78,6 +79,9 @@ TABLES = [
     WorkNote,
     WorkPhoto,
     AuditLog,
+    AuditReview,
+    AuditReviewItem,
+    AuditLogUse,
     ApiToken,
     WriteReceipt,
     SyncConflict,

@@ -89,3 +89,22 @@ __all__ = [
     "DEFAULT_FORMAT", "FORMAT_CHOICES", "LABEL_FORMATS", "MAX_LABELS", "LabelFormat", "label_sheet",
     "parse_individnummer_list", "qr_svg",
 ]
+
+
+# --- the care relation the access-log review asks for ------------------------------------------
+
+from backend.db import Sql  # noqa: E402
+from backend.devices import service as _devices  # noqa: E402
+
+
+def care_relation_at(staff_user: Sql, patient: Sql, at: Sql, days: int) -> Sql:
+    """A care relation for the access-log review (audit/review.py), as a condition on the caller's
+    ids: a fault report on a device lent to the patient that the person ordered (prescriber) or
+    handled (triage), received at most `days` before `at` and handled no more than `days` before it."""
+    return Sql(
+        """
+        EXISTS (SELECT 1 FROM fault_report f_r WHERE f_r.device IN (:lent)
+            AND (f_r.handled_by = :staff OR f_r.ordered_by = :staff)
+            AND :at >= f_r.received_at - make_interval(days => :days)
+            AND :at <= coalesce(f_r.handled_at, now()) + make_interval(days => :days))
+        """, staff=staff_user, at=at, days=days, lent=_devices.devices_lent_to_sql(patient))

@@ -49,6 +49,7 @@ TASK_MODULES = [
     "backend.sync.tasks",
     "backend.notices.tasks",
     "backend.maintenance.tasks",
+    "backend.audit.tasks",
     "backend.routing.tasks",
     "backend.reports.tasks",
 ]

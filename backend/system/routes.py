@@ -22,6 +22,7 @@ from backend.assets import STATIC_DIR
 REGISTERS = [
     ("/admin/personal", "Personal", "Roller, vårdenheter, inaktivering och passkeys.", (Role.admin,)),
     ("/admin/inbjudningar", "Inbjudningar", "Bjud in ny personal eller ge någon en ny passkey.", (Role.coordinator, Role.admin)),
+    ("/admin/inloggning", "Inloggningssätt", "Passkey, regionens inloggning eller båda, per roll.", (Role.admin,)),
     ("/admin/organisation", "Organisation", "Vårdenheter, kostnadsbärare, tidsgränser, telefonnummer och arbetstider.", (Role.admin,)),
     ("/admin/kategorier", "Hjälpmedelskategorier", "ISO 9999-koder, namn, egenkontroller och FU-scheman.", (Role.coordinator, Role.admin)),
     ("/admin/artiklar", "Artiklar", "Sortimentet: artikelnummer, tillverkare, livslängd och FU-scheman.", (Role.coordinator, Role.admin)),
@@ -31,6 +32,8 @@ REGISTERS = [
     ("/admin/export", "Export", "Arbetsordrar, hjälpmedel och FU-status som CSV eller Excel.", (Role.coordinator, Role.admin)),
     ("/admin/api-nycklar", "API-nycklar", "Nycklar för integrationer mot Rundas API.", (Role.admin,)),
     ("/admin/jobb", "Jobb", "Bakgrundsjobben: köade, pågående, misslyckade med orsak, och nya försök.", (Role.admin,)),
+    ("/loggkontroll", "Loggkontroll", "Sök i åtkomstloggen, urval enligt rutinen och dokumenterade granskningar.", (Role.admin,)),
+    ("/loggutdrag", "Loggutdrag", "Vem har tagit del av en patients uppgifter: utdrag som PDF.", (Role.coordinator, Role.admin)),
     ("/admin/utkorg", "Utkorgen", "SMS, e-post och brev till patienter: vad som skickades, eller i utvecklingsläge bara lades här.", (Role.coordinator, Role.admin)),
 ]
 

@@ -9,6 +9,7 @@ from backend import db
 from backend.web import STOCKHOLM
 from tests.support.factories import add_device, add_patient, add_work_order, delete_world, make_world
 from tests.support.http import post_form, signed_in_client
+from tests.support.protected import assert_no_protected_details
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ async def worlds(database):
     home.own = await add_patient(home, given="Greta", family="Egenenhet")
     home.foreign = await add_patient(home, care_unit=home.other_care_unit, given="Harald", family="Annanenhet")
     home.hidden = await add_patient(home, given="Ingrid", family="Skyddad", street="Hemliga gatan 7",
-                                    door_code="9999", protected=True)
+                                    door_code="9999", phone="070-777 66 55", protected=True)
     own_device = await add_device(home, home.own, "S000001")
     await add_device(home, home.foreign, "S000002")
     hidden_device = await add_device(home, home.hidden, "S000003")
@@ -73,6 +74,7 @@ async def test_day_list_hides_a_protected_address_and_is_audited(app, worlds):
     assert day.status_code == 200
     assert "Björkvägen 12" in day.text  # an ordinary patient's address is there
     assert "Hemliga gatan" not in day.text and "9999" not in day.text
+    await assert_no_protected_details(day.text, home.hidden)
     assert "Skyddade personuppgifter: adressen visas först" in day.text
     whats = {(r["patient"], r["what"]) for r in await audit_rows(home.staff["technician"])}
     assert {(home.own, "day_list"), (home.hidden, "day_list")} <= whats

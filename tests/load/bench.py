@@ -186,11 +186,15 @@ def main() -> None:
     parser.add_argument("--storm-changes", type=_storm_changes, default=50,
                         help="reconnect storm: queued changes per phone (2 to 999)")
     parser.add_argument("--skip-import", action="store_true", help="leave out the import of the region's devices")
+    parser.add_argument("--log-reads-per-day", type=int, default=LOG_READS_PER_DAY,
+                        help="access-log search: generated reads per day over five years (0: no log search)")
     parser.add_argument("--only-import", action="store_true", help="only the import of the region's devices")
+    parser.add_argument("--only-routing", action="store_true", help="only route planning's optimised-vs-naive week")
+    parser.add_argument("--only-log-search", action="store_true", help="only the baseline and the access-log search")
     args = parser.parse_args()
     global PIN
     PIN = not args.no_pin
-    if not shutil.which("wrk") and not args.only_import:
+    if not shutil.which("wrk") and not args.only_import and not args.only_routing:
         sys.exit("bench: wrk is not installed (apt-get install wrk)")
 
     data_dir = bench_data_dir(args.scale)
@@ -216,16 +220,29 @@ def main() -> None:
         if args.only_import:
             print("\n".join(describe_import(import_devices(env))))
             return
+        if args.only_routing:
+            plan_a_week(env)
+            return
         server = subprocess.Popen(pinned(0, [sys.executable, "-m", "backend", "serve", "--workers", str(args.workers)]), env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             wait_until_up(base, server)
+            if args.only_log_search:
+                results = [run_wrk(f"baseline ({mode})", "GET /offline: full middleware and the base template, no "
+                                   "database", base, paths_script(["/offline"], think), cookie=None,
+                                   duration=args.duration, connections=args.connections)
+                           for mode, think in (("users", args.think_ms), ("saturation", 0))]
+                report(results + log_search(env, base, args), args)
+                return
             results = scenarios(env, base, args)
             results += report_faults(env, base, args)
+            if args.log_reads_per_day > 0:
+                results += log_search(env, base, args)
             if args.storm_phones > 0:
                 results.append(reconnect_storm(env, base, args))
             batch = [] if args.skip_import else describe_import(import_devices(env))
             batch += describe_generation(generate_year_of_fu(env))
+            batch += describe_routing(plan_a_week(env))
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -295,6 +312,14 @@ def scenarios(env: dict[str, str], base: str, args: argparse.Namespace) -> list[
     plan.append(("FU due list", f"GET /fu?<{len(fu_paths)} views and filters>: a coordinator's FU due list (counts by "
                  "category and status, a page of devices each with its order now, the backlog's trend)", fu_paths,
                  coordinator_cookie))
+    plan.append(("planning pages", "GET /planering, /planering/forslag, /planering/akut: route planning's hub, the "
+                 "proposals' form with the recent ones, the open urgent repairs",
+                 ["/planering", "/planering/forslag", "/planering/akut"], coordinator_cookie))
+    plan.append(("KPI dashboard", "GET /oversikt: every KPI this month and the last 12 against its target, from the "
+                 "refreshed summary, and devices by category", ["/oversikt"], coordinator_cookie))
+    plan.append(("KPI split", "GET /oversikt/kpi/reparation?fordelning=<municipality|age|sex>: the repair KPI's 12 "
+                 "months, split with small cells suppressed, its filter choices and charts",
+                 [f"/oversikt/kpi/reparation?fordelning={d}" for d in ("kommun", "alder", "kon")], coordinator_cookie))
     prescriber_cookie = sign_in_as(base, runda(env, "invite", "--staff-user", str(found["prescriber"])).strip())
     csrf = dict(part.split("=", 1) for part in prescriber_cookie.split("; "))["runda_csrf"]
     today = time.strftime("%Y-%m-%d")
@@ -716,6 +741,96 @@ def generate_year_of_fu(env: dict[str, str]) -> dict:
     return _run_with_pool(env["DATABASE_URL"], work)
 
 
+ROUTING_BUDGET_SECONDS = 10  # ARCHITECTURE.md: a week's plan for 10 technicians solved < 10 s ...
+ROUTING_SAVING = 0.15  # ... with at least 15 % less driving than a naive plan
+ROUTING_TECHNICIANS, ROUTING_DAYS, ROUTING_VISITS_A_DAY = 10, 5, 8
+ROUTING_SOLVE_SECONDS = 7.0  # the search's time limit; building the model and the matrix come on top
+
+
+def plan_a_week(env: dict[str, str]) -> dict:
+    """Route planning on the demo region: 10 technicians x next week's 5 days with ~8 visits each
+    from the real FU and repair backlog (the most urgent first, as the planner ranks them), the
+    optimised plan against the naive one (orders by due date, each to a technician of the
+    patient's municipality, visited in due-date order) on the same distance model, both walked by
+    the same schedule.walk_day. Nothing is written."""
+    from backend import db
+    from backend.cli import _run_with_pool
+
+    async def work() -> dict:
+        from dataclasses import replace
+        from datetime import timedelta
+
+        from backend.accounts import areas
+        from backend.routing import distances, proposals, solver
+        from backend.routing.model import Problem
+        from backend.workdays import today
+
+        organisation = await db.fetchval("SELECT id FROM organisation WHERE slug = 'vastmanland'")
+        technicians = [r["id"] for r in await db.fetch(
+            "SELECT id FROM staff_user WHERE organisation = $1 AND role = 'technician' AND active ORDER BY id LIMIT $2",
+            organisation, ROUTING_TECHNICIANS)]
+        day = today()
+        monday = day + timedelta(days=7 - day.weekday())
+        days = [monday + timedelta(days=i) for i in range(ROUTING_DAYS)]
+        started = time.perf_counter()
+        problem, unplannable = await proposals.problem_for(organisation, technicians, days)
+        wanted = ROUTING_TECHNICIANS * ROUTING_DAYS * ROUTING_VISITS_A_DAY
+        # Free the week: the backlog's visits, none of them locked to a time already.
+        chosen = sorted((v for v in problem.visits if v.locked is None),
+                        key=lambda v: (-v.priority, v.due or monday + timedelta(days=365), v.order_id))[:wanted]
+        problem = Problem(problem.days, problem.technicians, tuple(replace(v, days=None) for v in chosen))
+        m = await distances.matrix(solver.places_of(problem))
+        loaded = time.perf_counter() - started
+        by_bearer = await areas.technicians_by_cost_bearer(organisation)
+        bearers = {r["id"]: r["cost_bearer"] for r in await db.fetch(
+            "SELECT w.id, p.cost_bearer FROM work_order w JOIN patient p ON p.id = w.patient WHERE w.id = ANY($1::int[])",
+            [v.order_id for v in problem.visits])}
+        technicians_for = {o: [t for t in by_bearer.get(b, []) if t in technicians] for o, b in bearers.items()}
+        naive = solver.naive_plan(problem, m, technicians_for=technicians_for)
+        # The same work: the visits the naive plan found room for, planned by the solver.
+        placed = {s.order_id for r in naive.routes for s in r.stops}
+        same = Problem(problem.days, problem.technicians, tuple(v for v in problem.visits if v.order_id in placed))
+        started = time.perf_counter()
+        best = solver.solve(same, m, time_limit_s=ROUTING_SOLVE_SECONDS)
+        seconds = time.perf_counter() - started
+        walked, _ = solver.walk_days(same, solver.days_of(best), m)
+        # And all of the week's visits: how much more the solver finds room for.
+        started = time.perf_counter()
+        everything = solver.solve(problem, m, time_limit_s=ROUTING_SOLVE_SECONDS)
+        seconds_all = time.perf_counter() - started
+        walked_all, _ = solver.walk_days(problem, solver.days_of(everything), m)
+        return {"visits": len(problem.visits), "technicians": len(problem.technicians), "days": len(problem.days),
+                "unplannable": len(unplannable), "load_seconds": loaded, "seconds": seconds,
+                "seconds_all": seconds_all, "source": m.source,
+                "optimised": proposals.figures(replace(walked, unplanned=best.unplanned)),
+                "optimised_all": proposals.figures(replace(walked_all, unplanned=everything.unplanned)),
+                "naive": proposals.figures(naive)}
+
+    print("bench: route planning, 10 technicians x 5 days, optimised against naive ...", flush=True)
+    figures = _run_with_pool(env["DATABASE_URL"], work)
+    print("\n".join(describe_routing(figures)), flush=True)
+    return figures
+
+
+def describe_routing(f: dict) -> list[str]:
+    o, n, a = f["optimised"], f["naive"], f["optimised_all"]
+    saving = 1 - o["km"] / n["km"] if n["km"] else 0.0
+    met = ("met" if max(f["seconds"], f["seconds_all"]) < ROUTING_BUDGET_SECONDS and saving >= ROUTING_SAVING
+           and o["late"] <= n["late"] and o["unplanned"] == 0 else "NOT met")
+    lines = [f"route planning: {f['visits']} visits of the backlog, {f['technicians']} technicians x {f['days']} days "
+             f"({f['source']} distances; model and matrix {f['load_seconds']:.1f} s)"]
+    rows = (("naive", n, None), ("optimised, the same visits", o, f["seconds"]),
+            ("optimised, all the visits", a, f["seconds_all"]))
+    for name, x, seconds in rows:
+        lines.append(f"  {name:27}: {x['km']:7.1f} km, {x['hours']:6.1f} h, {x['late']:3} late, "
+                     f"{x['unplanned']:3} unplanned, {x['visits']:3} planned ({x['km'] / max(1, x['visits']):.1f} km a "
+                     f"visit)" + (f", solved in {seconds:.1f} s" if seconds is not None else ""))
+    lines.append(f"Budget (ARCHITECTURE.md): a week's plan for 10 technicians solved < {ROUTING_BUDGET_SECONDS} s with "
+                 f">= {ROUTING_SAVING:.0%} less driving than naive for the same visits, no more late: {met} "
+                 f"(saving {saving:.1%})")
+    return lines
+
+
 def describe_generation(figures: dict) -> list[str]:
     met = "met" if figures["seconds"] < FU_BUDGET_SECONDS else "NOT met"
     return [f"a year of FU for the region: {figures['devices']:,} devices gone through, {figures['created']:,} orders "
@@ -728,6 +843,94 @@ def describe_import(figures: dict) -> list[str]:
     return [f"import {figures['devices']:,} devices ({figures['megabytes']:.1f} MB): dry run {figures['dry_run']:.1f} s, "
             f"applied in {figures['applied']:.1f} s, the same file again {figures['second']:.1f} s (all unchanged)",
             f"Budget (ARCHITECTURE.md): importing 80,000 devices < {IMPORT_BUDGET_SECONDS} s: {met}"]
+
+
+# The access log at scale 1: every read of a patient's data is a row. Västmanland's ~15,000 technical
+# orders, 53,000 orders and their visits, lists and triage come to roughly a thousand reads a day.
+LOG_READS_PER_DAY = 1000
+LOG_YEARS = 5
+BENCH_READ = "bench_read"  # what the generated reads say they read: removed after the run by it
+
+
+def log_search(env: dict[str, str], base: str, args: argparse.Namespace) -> list[Result]:
+    """The admin's access-log search (/loggkontroll) over five years of reads, generated for the run
+    into the log's monthly partitions (each month made first, as the retention job does) and removed
+    after it; the searches' own rows (each opening of the log, the patients shown) stay, as they
+    would. Searches: the last 30 days, a staff member's year, a patient's five years, a care unit's
+    month, a second page."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from backend import db
+    from backend.audit import partitions
+    from backend.cli import _run_with_pool
+
+    async def remove_reads() -> None:
+        await db.execute("DELETE FROM audit_log WHERE what = $1", BENCH_READ)
+
+    async def generate() -> dict:
+        await remove_reads()  # a run that stopped half-way left its reads
+        org = await db.fetchval("SELECT min(id) FROM organisation")
+        today = date.today()
+        first = partitions.add_months(partitions.month_start(today), -12 * LOG_YEARS)
+        month = first
+        while month <= today:
+            await partitions.ensure_month(month)
+            month = partitions.add_months(month, 1)
+        days = (today - first).days
+        started = time.monotonic()
+        await db.execute(
+            """
+            WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids, array_agg(role ORDER BY id) AS roles,
+                                  array_agg(care_unit ORDER BY id) AS units
+                           FROM staff_user WHERE organisation = $1 AND role <> 'admin'),
+                 pat AS (SELECT array_agg(id) AS ids FROM patient WHERE organisation = $1)
+            INSERT INTO audit_log (organisation, staff_user, role, care_unit, patient, what, at)
+            SELECT $1, staff.ids[x.k], staff.roles[x.k], staff.units[x.k], x.patient, $2, x.at
+            FROM staff, (SELECT 1 + floor(random() * (SELECT cardinality(ids) FROM staff))::int AS k,
+                                pat.ids[1 + floor(random() * cardinality(pat.ids))::int] AS patient,
+                                $3::timestamptz + random() * ($4::timestamptz - $3::timestamptz) AS at
+                         FROM pat, generate_series(1, $5) g) x
+            """,
+            org, BENCH_READ, datetime.combine(first, datetime.min.time(), timezone.utc),
+            datetime.now(timezone.utc), days * args.log_reads_per_day)
+        # Five years of a log have their statistics (autovacuum's per month, the retention job's for the
+        # whole); a bulk load of them has none until analysed.
+        await db.execute("ANALYZE audit_log")
+        seconds = time.monotonic() - started
+        admin = await db.fetchval("SELECT min(id) FROM staff_user WHERE organisation = $1 AND role = 'admin' "
+                                  "AND active", org)
+        staff = [r["id"] for r in await db.fetch(
+            "SELECT id FROM staff_user WHERE organisation = $1 AND role <> 'admin' ORDER BY id LIMIT 10", org)]
+        patients = [r["id"] for r in await db.fetch(
+            "SELECT id FROM patient WHERE organisation = $1 ORDER BY id LIMIT 20", org)]
+        units = [r["id"] for r in await db.fetch(
+            "SELECT id FROM care_unit WHERE organisation = $1 ORDER BY id LIMIT 5", org)]
+        rows = await db.fetchval("SELECT count(*) FROM audit_log WHERE what = $1", BENCH_READ)
+        return {"admin": admin, "staff": staff, "patients": patients, "units": units, "rows": rows,
+                "seconds": seconds, "today": today, "first": first}
+
+    print(f"bench: access log, generating {LOG_YEARS} years of reads ({args.log_reads_per_day} a day) ...", flush=True)
+    found = _run_with_pool(env["DATABASE_URL"], generate)
+    print(f"bench: access log, {found['rows']:,} reads generated in {found['seconds']:.1f} s", flush=True)
+    today, year_ago = found["today"], found["today"] - timedelta(days=365)
+    paths = ["/loggkontroll", "/loggkontroll?sida=2"]
+    paths += [f"/loggkontroll?personal={s}&fran={year_ago}&till={today}" for s in found["staff"]]
+    paths += [f"/loggkontroll?patient={p}&fran={found['first']}&till={today}" for p in found["patients"]]
+    paths += [f"/loggkontroll?enhet={u}" for u in found["units"]]
+    cookie = sign_in_as(base, runda(env, "invite", "--staff-user", str(found["admin"])).strip())
+    results = []
+    try:
+        for mode, think in (("users", args.think_ms), ("saturation", 0)):
+            print(f"bench: log search, {mode}, {args.duration} s with {args.connections} connections ...", flush=True)
+            results.append(run_wrk(
+                f"log search ({mode})", f"GET /loggkontroll?<{len(paths)} searches>: the access log over "
+                f"{LOG_YEARS} years ({found['rows']:,} generated reads in monthly partitions): the last 30 days, a "
+                "staff member's year, a patient's five years, a care unit's month; each search logged, with a "
+                "read of every patient shown", base, paths_script(paths, think), cookie=cookie,
+                duration=args.duration, connections=args.connections))
+    finally:
+        _run_with_pool(env["DATABASE_URL"], remove_reads)
+    return results
 
 
 def report(results: list[Result], args: argparse.Namespace, batch: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from backend.notices import service
 from backend.notices.errors import NoticeError, NoticeNotFound
 from tests.integration.notices.support import add_fu_visit, coordinator, send_and_make
 from tests.support.factories import add_device, add_patient
+from tests.support.protected import assert_no_protected_details
 
 TODAY = date.today()
 
@@ -24,7 +25,8 @@ def pages(content: bytes) -> list[str]:
 
 async def test_the_sends_letters_read_back_with_name_device_and_date_and_no_address_for_a_protected_patient(world):
     open_order = await add_fu_visit(world, world.devices[0], world.patients[0], days_ahead=20)
-    shielded = await add_patient(world, given="Sigrid", family="Skyddadsson", street="Hemligvägen 7", protected=True)
+    shielded = await add_patient(world, given="Sigrid", family="Skyddadsson", street="Hemligvägen 7",
+                                 phone="070-999 88 77", door_code="4711", protected=True)
     shielded_device = await add_device(world, holder=shielded, individnummer=f"S{shielded:06d}")
     shielded_order = await add_fu_visit(world, shielded_device, shielded, days_ahead=21)
     _, batch, _ = await send_and_make(world, [open_order, shielded_order])
@@ -36,6 +38,7 @@ async def test_the_sends_letters_read_back_with_name_device_and_date_and_no_addr
         assert expected in first, expected
     assert "Sigrid Skyddadsson" in second and f"S{shielded:06d}" in second and "Testkommun" in second
     assert "Hemligvägen" not in second and "722 10" not in second and "Västerås" not in second
+    await assert_no_protected_details(second, shielded)
     reads = await db.fetch("SELECT patient FROM audit_log WHERE what = 'notice_letters' AND patient = ANY($1::int[])",
                            [world.patients[0], shielded])
     assert sorted(r["patient"] for r in reads) == sorted([world.patients[0], shielded])
