@@ -169,6 +169,9 @@ def build_fittings(region, seed: int, today: date, scale: float, cal) -> Fitting
             blocked_from=blocked_from, blocked_until=blocked_until, referral_date=referral_date,
             problem=problem, goal=goal, current_devices=rng.choice(CURRENT_DEVICES),
             attendees=rng.choice(ATTENDEES), interpreter_needed=interpreter,
+            # About one referral in fifteen is urgent (chosen without drawing from rng, so the rest of
+            # the demo stays as it was).
+            urgent=len(bookings) % 15 == 7,
             interpreter_language=rng.choice(LANGUAGES) if interpreter else "", access_notes="",
             status="booked", cancel_reason=None, cancelled_by=None, cancelled_at=None, sequence=0,
             first_offered_at=first_offered,
@@ -252,7 +255,7 @@ async def load_fittings(conn, org_id: int, rows: FittingRows, bases: dict[str, i
     booking = ids["fitting_booking"]
     columns = ["uid", "place", "starts_at", "ends_at", "blocked_from", "blocked_until", "referral_date", "problem",
                "goal", "current_devices", "attendees", "interpreter_needed", "interpreter_language", "access_notes",
-               "status", "cancel_reason", "cancelled_at", "sequence", "first_offered_at", "offered_working_days",
+               "urgent", "status", "cancel_reason", "cancelled_at", "sequence", "first_offered_at", "offered_working_days",
                "booked_working_days", "created_at", "updated_at"]
     await conn.copy_records_to_table(
         "fitting_booking",

@@ -258,9 +258,9 @@ async def book_fitting(
                     blocked_from, blocked_until, referral_date, problem, goal, current_devices,
                     attendees, interpreter_needed, interpreter_language, access_notes, status,
                     sequence, first_offered_at, offered_working_days, booked_working_days,
-                    created_at, updated_at)
+                    created_at, updated_at, urgent)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                    $17, $18, $19, $20, $21, $22, 'booked', 0, $23, $24, $25, $26, $26)
+                    $17, $18, $19, $20, $21, $22, 'booked', 0, $23, $24, $25, $26, $26, $27)
                 RETURNING id
                 """,
                 organisation_id, reference, f"{uuid.uuid4()}@runda", patient_id, prescriber_id,
@@ -272,7 +272,7 @@ async def book_fitting(
                 referral.access_notes.strip(), first_offered_at,
                 working_days_between(referral.referral_date, local_date(first_offered_at), calendar),
                 working_days_between(referral.referral_date, local_date(slot.starts_at), calendar),
-                now,
+                now, referral.urgent,
             )
             await _hold_resources(organisation_id, booking_id, slot)
             await _record_event(organisation_id, booking_id, prescriber_id, "booked", "", slot.starts_at, None, now)

@@ -27,6 +27,7 @@ class Referral:
     referral_date: date
     problem: str
     goal: str
+    urgent: bool = False  # brådskande: held to 5 working days by the service level
     current_devices: str = ""
     attendees: str = ""  # who attends besides the patient and the consultant
     interpreter_needed: bool = False
@@ -178,6 +179,7 @@ def _booking(row: asyncpg.Record) -> Booking:
         ends_at=row["ends_at"],
         referral=Referral(
             referral_date=row["referral_date"],
+            urgent=row["urgent"],
             problem=row["problem"],
             goal=row["goal"],
             current_devices=row["current_devices"],

@@ -276,6 +276,7 @@ class BookingFlowController(Controller):
                 starts_at=starts_at, first_offered_at=_epoch(_text(form, "first_offered")),
                 referral=service.Referral(
                     referral_date=choice["referral_date"], problem=_text(form, "problem"),
+                    urgent=_text(form, "urgent") == "ja",
                     goal=_text(form, "goal"), current_devices=_text(form, "current_devices"),
                     attendees=_text(form, "attendees", 500), interpreter_needed=interpreter,
                     interpreter_language=_text(form, "interpreter_language", 60) if interpreter else "",

@@ -11,6 +11,13 @@ from backend.organisations import service as organisations
 from backend.workorders.service import clocks_for
 
 TARGET_SHARE = 0.8  # of referrals offered a time within the target
+URGENT_WORKING_DAYS = 5  # an urgent referral: a time within 5 working days (or the clock, if shorter)
+
+
+def within_clock(working_days: int, urgent: bool, target_days: int) -> bool:
+    """A fitting time `working_days` after the referral meets the clock: the organisation's
+    `target_days`, or for an urgent referral 5 working days (the shorter of the two)."""
+    return working_days <= (min(target_days, URGENT_WORKING_DAYS) if urgent else target_days)
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,8 @@ async def fitting_service_level(
 ) -> list[ServiceLevelRow]:
     """Share of referrals offered (and booked) a time within the target, by month and area.
 
-    Months are those of the referral date, `from_month` to `to_month` inclusive. Cancelled
+    Months are those of the referral date, `from_month` to `to_month` inclusive; an urgent referral
+    is held to 5 working days (`within_clock`). Cancelled
     bookings are left out: a referral cancelled and booked again counts once, by its booking.
     """
     target = target_working_days if target_working_days is not None else await fitting_target_days(organisation_id)
@@ -97,8 +105,10 @@ async def fitting_service_level(
         """
         SELECT date_trunc('month', b.referral_date)::date AS month, pa.code, pa.name,
                count(*) AS referrals,
-               count(*) FILTER (WHERE b.offered_working_days <= $4) AS offered_within,
-               count(*) FILTER (WHERE b.booked_working_days <= $4) AS booked_within
+               count(*) FILTER (WHERE b.offered_working_days <= CASE WHEN b.urgent THEN least($4::int, $5::int) ELSE $4::int END)
+                   AS offered_within,
+               count(*) FILTER (WHERE b.booked_working_days <= CASE WHEN b.urgent THEN least($4::int, $5::int) ELSE $4::int END)
+                   AS booked_within
           FROM fitting_booking b
           JOIN product_area pa ON pa.id = b.product_area
          WHERE b.organisation = $1 AND b.status = 'booked'
@@ -106,7 +116,7 @@ async def fitting_service_level(
          GROUP BY 1, pa.code, pa.name
          ORDER BY 1, pa.name
         """,
-        organisation_id, _first_of_month(from_month), _next_month(to_month), target,
+        organisation_id, _first_of_month(from_month), _next_month(to_month), target, URGENT_WORKING_DAYS,
     )
     return [
         ServiceLevelRow(
@@ -129,11 +139,11 @@ async def service_level_report(organisation_id: int, today: date) -> ServiceLeve
 def kpi_bookings(organisation_id: int, since: date) -> db.Sql:
     """The organisation's booked referrals (cancelled bookings left out, as above) with a referral
     date on or after `since`, as a row source for the reports' KPI summary (`FROM (:bookings) b`):
-    id, referral_date, offered_working_days, booked_working_days, patient, care_unit,
+    id, referral_date, urgent, offered_working_days, booked_working_days, patient, care_unit,
     product_area, consultant."""
     return db.Sql(
         """
-        SELECT b.id, b.referral_date, b.offered_working_days, b.booked_working_days, b.patient, b.care_unit,
+        SELECT b.id, b.referral_date, b.urgent, b.offered_working_days, b.booked_working_days, b.patient, b.care_unit,
                b.product_area, b.consultant
         FROM fitting_booking b
         WHERE b.organisation = :org AND b.status = 'booked' AND b.referral_date >= :since

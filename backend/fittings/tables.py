@@ -113,6 +113,7 @@ class FittingBooking(Table, tablename="fitting_booking"):
     blocked_from = Timestamptz()
     blocked_until = Timestamptz()
     referral_date = Date()
+    urgent = Boolean(default=False)  # brådskande: a time within URGENT_WORKING_DAYS
     problem = Text()
     goal = Text()
     current_devices = Text()

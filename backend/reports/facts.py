@@ -22,7 +22,7 @@ from backend.db import Sql, raw
 from backend.accounts import service as accounts
 from backend.devices import loans
 from backend.devices import service as devices
-from backend.fittings.service_level import fitting_target_days, kpi_bookings, product_area_name
+from backend.fittings.service_level import fitting_target_days, kpi_bookings, product_area_name, within_clock
 from backend.organisations import service as organisations
 from backend.patients import service as patients
 from backend.reports.kpi import DIMENSIONS, age_band
@@ -101,7 +101,7 @@ def order_facts(organisation_id: int, row: dict, calendar: Calendar, rate: Decim
 
 def booking_facts(organisation_id: int, row: dict, target_days: int) -> list[tuple]:
     month = month_start(row["referral_date"])
-    return [(organisation_id, "utprovning", month, row["id"], row["offered_working_days"] <= target_days, None,
+    return [(organisation_id, "utprovning", month, row["id"], within_clock(row["offered_working_days"], row["urgent"], target_days), None,
              row["patient"], row["cost_bearer"], row["care_unit"], row["product_area"], None, row["consultant"],
              _band(row["birth_year"], month), row["sex"])]
 

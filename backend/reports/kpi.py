@@ -62,12 +62,11 @@ INDICATORS: list[Indicator] = [
     Indicator(
         "utprovning", "Utprovningstid erbjuden inom 15 arbetsdagar",
         "Andel remisser där patienten erbjöds en utprovningstid inom organisationens klocka för utprovning "
-        "(15 arbetsdagar om inget annat är inställt) räknat från remissdatum. Räknas per remissmånad. Avbokade "
-        "tider räknas inte; en remiss som avbokats och bokats om räknas en gång, med sin bokning.",
+        "(15 arbetsdagar om inget annat är inställt) räknat från remissdatum; en brådskande remiss inom 5 "
+        "arbetsdagar. Räknas per remissmånad. Avbokade tider räknas inte; en remiss som avbokats och bokats om "
+        "räknas en gång, med sin bokning.",
         "share", Decimal("0.80"), dimensions=("kommun", "omrade", "personal", "vardenhet", "alder", "kon"),
-        patient_linked=True, prescriber=True,
-        note="Brådskande remisser (mål ≤ 5 arbetsdagar) kan inte följas upp än: remissen registrerar inte "
-             "om den är brådskande."),
+        patient_linked=True, prescriber=True),
     Indicator(
         "reparation", "Reparation klar inom 5 arbetsdagar",
         "Andel reparationer (AU på HMC, AU hos brukare, snabbservice och akut AU) som blev klara inom 5 "

@@ -283,3 +283,25 @@ async def test_booking_pages_show_times_in_stockholm_time(as_role, world):
     page = await prescriber.get(f"/utprovningar/bokningar/{booking.id}")
     assert local_datetime(booking.starts_at) in page.text
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", page.text)
+
+
+async def test_an_urgent_referral_is_recorded_and_held_to_five_working_days(as_role, world):
+    client = await as_role("prescriber")
+    times = await post_form(client, "/utprovningar/boka/tider", choice(world))
+    assert "Brådskande remiss" in times.text
+    slots = radio_values(times.text, "slot")
+    first_offered = re.search(r'name="first_offered" value="(\d+)"', times.text).group(1)
+    booked = await post_form(client, "/utprovningar/boka/bekrafta",
+                             {**choice(world), **REFERRAL, "urgent": "ja", "slot": slots[0], "first_offered": first_offered})
+    assert booked.status_code == 303, booked.text
+    page = await client.get(booked.headers["location"])
+    assert "<dt>Brådskande</dt><dd>Ja, tid inom 5 arbetsdagar</dd>" in page.text
+    [booking] = await fittings.bookings_for_staff(world.staff["prescriber"])
+    assert booking.referral.urgent
+
+    # Offered after 8 working days: within the 15 of an ordinary referral, not the 5 of an urgent one.
+    await db.execute("UPDATE fitting_booking SET offered_working_days = 8 WHERE id = $1", booking.id)
+    coordinator = await as_role("coordinator")
+    assert "0,0 %" in (await coordinator.get("/utprovningar/serviceniva")).text
+    await db.execute("UPDATE fitting_booking SET urgent = false WHERE id = $1", booking.id)
+    assert "100,0 %" in (await coordinator.get("/utprovningar/serviceniva")).text

@@ -129,8 +129,9 @@ def test_every_indicator_has_a_rule_and_a_unique_code():
 
 
 def test_a_fitting_is_within_when_a_time_was_offered_within_the_organisations_fitting_clock():
-    def booking(offered: int) -> dict:
-        return dict(id=5, referral_date=date(2026, 4, 2), offered_working_days=offered, patient=7, cost_bearer=11,
+    def booking(offered: int, urgent: bool = False) -> dict:
+        return dict(id=5, referral_date=date(2026, 4, 2), urgent=urgent, offered_working_days=offered, patient=7,
+                    cost_bearer=11,
                     care_unit=12, product_area=4, consultant=9, birth_year=2015, sex="M")
 
     assert [f[4] for f in facts.booking_facts(1, booking(15), 15)] == [True]
@@ -138,3 +139,14 @@ def test_a_fitting_is_within_when_a_time_was_offered_within_the_organisations_fi
     assert [f[4] for f in facts.booking_facts(1, booking(12), 10)] == [False]  # an organisation's own, shorter clock
     made = facts.booking_facts(1, booking(3), 15)[0]
     assert made[2] == date(2026, 4, 1) and made[12] == "0-17" and made[9] == 4
+
+
+def test_an_urgent_referral_is_held_to_five_working_days_or_the_shorter_clock():
+    def booking(offered: int, urgent: bool) -> dict:
+        return dict(id=5, referral_date=date(2026, 4, 2), urgent=urgent, offered_working_days=offered, patient=7,
+                    cost_bearer=11, care_unit=12, product_area=4, consultant=9, birth_year=1950, sex="F")
+
+    assert [f[4] for f in facts.booking_facts(1, booking(5, True), 15)] == [True]
+    assert [f[4] for f in facts.booking_facts(1, booking(6, True), 15)] == [False]  # within 15, not within 5
+    assert [f[4] for f in facts.booking_facts(1, booking(6, False), 15)] == [True]
+    assert [f[4] for f in facts.booking_facts(1, booking(4, True), 3)] == [False]  # the organisation's clock is shorter
