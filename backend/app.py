@@ -46,6 +46,7 @@ from backend.integrations.routes import ApiTokenController
 from backend.imports.routes import ImportController
 from backend.jobs.routes import JobController
 from backend.audit.routes import LogExtractController, LogReviewController
+from backend.recalls.routes import RecallController
 from backend.maintenance.routes import ChecklistController
 from backend.maintenance.fu_routes import FuController
 from backend.notices.routes import NoticeController, OutboxController
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         OutboxController,
         JobController,
         LogReviewController,
+        RecallController,
         LogExtractController,
         WeekController,
         DistanceController,

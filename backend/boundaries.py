@@ -19,7 +19,7 @@ BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms",
 
 # Domains, lowest first: a domain's rules may import only the domains before it.
 DOMAINS = ("jobs", "changes", "organisations", "accounts", "audit", "integrations", "patients", "devices", "workorders", "maintenance",
-           "notices", "sync", "visits", "faults", "fittings", "routing", "reports", "imports", "system")
+           "notices", "sync", "visits", "faults", "fittings", "routing", "recalls", "reports", "imports", "system")
 
 # Modules that put the application together; they may import anything.
 ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
@@ -119,4 +119,7 @@ TABLES = {
     "kpi_month": "reports",
     "kpi_split": "reports",
     "kpi_state": "reports",
+    "recall": "recalls",
+    "recall_article": "recalls",
+    "recall_device": "recalls",
 }

@@ -14,6 +14,7 @@ from backend.settings import PROJECT_ROOT
 from backend.sync.tables import SyncConflict, WriteReceipt
 from backend.devices.tables import Article, Device, DeviceCategory, DeviceLoan, FuSchedule
 from backend.devices.tables import DeviceLabel
+from backend.recalls.tables import Recall, RecallArticle, RecallDevice
 from backend.faults.tables import DeviceToken, FaultReport
 from backend.imports.tables import ImportRun
 from backend.fittings.tables import (
@@ -118,6 +119,9 @@ TABLES = [
     KpiMonth,
     KpiSplit,
     KpiState,
+    Recall,
+    RecallArticle,
+    RecallDevice,
 ]
 
 APP_CONFIG = AppConfig(

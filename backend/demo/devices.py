@@ -220,8 +220,14 @@ def _device(draw: Draw, assortment: Assortment, patients: list[dict], cat: C.Cat
             nxt = last + timedelta(days=interval)
     serial = f"{''.join(ch for ch in maker if ch.isalpha())[:2].upper()}{in_service.year % 100:02d}" \
              f"{rng.randint(0, 999_999):06d}"
+    # Made one to six months before it went into service, in a weekly lot (year and ISO week), so a
+    # demo recall by manufacturing period or lot finds devices. Taken from the serial number's
+    # digits, not the generator, so the rest of the region stays as it was.
+    made = in_service - timedelta(days=30 + int(serial[-6:]) % 150)
     return {
         "serial_number": serial,
+        "manufacturing_date": made,
+        "lot_number": f"L{made.isocalendar().year % 100:02d}{made.isocalendar().week:02d}",
         "article": article,
         "status": "in_use" if holder is not None else "in_depot",
         "holder": holder,

@@ -131,14 +131,17 @@ class DeviceRow:
     last_fu_date: date | None = None
     fu_interval_days: int | None = None  # the "fu" schedule's interval; None: schedules untouched
     next_fu_date: date | None = None  # None: the last FU (or the day in service) + the interval
+    manufacturing_date: date | None = None
+    lot_number: str = ""
 
 
 DEVICE_FIELDS = ("serial_number", "udi", "owner", "status", "expected_end_of_life", "last_fu_date",
-                 "fu_interval_days", "next_fu_date")  # the optional columns
+                 "fu_interval_days", "next_fu_date", "manufacturing_date", "lot_number")  # the optional columns
 
 _DEVICE_STAGING = """
     line int, individnummer text, article_number text, serial_number text, udi text, owner int, status text,
     in_service_date date, expected_end_of_life date, last_fu_date date, fu_interval int, next_fu_date date,
+    manufacturing_date date, lot_number text,
     existing int, article int, life_years int, inherited int, inherited_interval int, own int, own_interval int,
     override int, override_interval int, override_active boolean, current_interval int, reason text
 """
@@ -169,10 +172,12 @@ async def _stage_devices(conn, organisation_id: int, rows: Sequence[DeviceRow], 
 
     await stage(conn, "import_device", _DEVICE_STAGING,
                  ("line", "individnummer", "article_number", "serial_number", "udi", "owner", "status",
-                  "in_service_date", "expected_end_of_life", "last_fu_date", "fu_interval", "next_fu_date"),
+                  "in_service_date", "expected_end_of_life", "last_fu_date", "fu_interval", "next_fu_date",
+                  "manufacturing_date", "lot_number"),
                  [(r.line, r.individnummer, r.article_number, value(r, "serial_number"), value(r, "udi"),
                    value(r, "owner"), value(r, "status"), r.in_service_date, value(r, "expected_end_of_life"),
-                   value(r, "last_fu_date"), value(r, "fu_interval_days"), value(r, "next_fu_date"))
+                   value(r, "last_fu_date"), value(r, "fu_interval_days"), value(r, "next_fu_date"),
+                   value(r, "manufacturing_date"), value(r, "lot_number"))
                   for r in rows])
     # The article, its category's expected life (an article's own when it has one) and inherited schedule.
     await conn.execute(
@@ -194,7 +199,8 @@ async def _stage_devices(conn, organisation_id: int, rows: Sequence[DeviceRow], 
         WHERE s.article IS NULL
         """)
     # The device as it is: what the file leaves out is kept.
-    kept = [f"{name} = d.{name}" for name in ("serial_number", "udi", "owner", "last_fu_date") if name not in given]
+    kept = [f"{name} = d.{name}" for name in ("serial_number", "udi", "owner", "last_fu_date", "manufacturing_date",
+                                              "lot_number") if name not in given]
     kept += ["status = coalesce(s.status, d.status)",
              "expected_end_of_life = coalesce(s.expected_end_of_life, d.expected_end_of_life)"]
     await conn.execute(
@@ -217,6 +223,7 @@ async def _stage_devices(conn, organisation_id: int, rows: Sequence[DeviceRow], 
         """
         UPDATE import_device s SET
             serial_number = coalesce(s.serial_number, ''), udi = coalesce(s.udi, ''),
+            lot_number = coalesce(s.lot_number, ''),
             status = coalesce(s.status, 'in_depot'),
             expected_end_of_life = coalesce(s.expected_end_of_life,
                 (s.in_service_date + make_interval(years => s.life_years))::date),
@@ -237,7 +244,7 @@ async def _stage_devices(conn, organisation_id: int, rows: Sequence[DeviceRow], 
 
 
 _DEVICE_COLUMNS = ("article", "serial_number", "udi", "owner", "status", "in_service_date", "expected_end_of_life",
-                   "last_fu_date", "next_fu_date")
+                   "last_fu_date", "next_fu_date", "manufacturing_date", "lot_number")
 _DEVICE_DIFFERS = (f"({', '.join('d.' + c for c in _DEVICE_COLUMNS)}) IS DISTINCT FROM "
                    f"({', '.join('s.' + c for c in _DEVICE_COLUMNS)})")
 _INTERVAL_DIFFERS = "(s.fu_interval IS NOT NULL AND s.fu_interval IS DISTINCT FROM s.current_interval)"
@@ -441,7 +448,7 @@ async def export_devices(organisation_id: int) -> list[dict]:
     rows = await db.fetch(
         f"""
         SELECT d.individnummer, a.article_number, d.serial_number, d.udi, d.owner, d.status, d.in_service_date,
-               d.expected_end_of_life, d.last_fu_date, d.next_fu_date,
+               d.expected_end_of_life, d.last_fu_date, d.next_fu_date, d.manufacturing_date, d.lot_number,
                coalesce(o.interval_days, CASE WHEN v.active THEN v.interval_days END,
                         af.interval_days, cf.interval_days) AS fu_interval_days
         FROM device d JOIN article a ON a.id = d.article

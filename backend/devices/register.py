@@ -15,7 +15,7 @@ from datetime import date
 
 import asyncpg
 
-from backend import db
+from backend import db, workdays
 from backend.accounts.service import Actor
 from backend.audit.service import record_patient_reads
 from backend.changes import service as changes
@@ -45,7 +45,7 @@ HISTORY_LABELS = {
     "individnummer": "Individnummer", "article": "Artikel", "serial_number": "Serienummer", "udi": "UDI",
     "owner": "Ägare", "status": "Status", "in_service_date": "I bruk sedan",
     "expected_end_of_life": "Beräknad livslängd till", "on_loan": "Utlånad", "loan_from": "Lånet började",
-    "loan_to": "Lånet slutade",
+    "loan_to": "Lånet slutade", "manufacturing_date": "Tillverkningsdatum", "lot_number": "Lot/batch",
 }
 HISTORY_VALUES = {
     "status": {s.value: label for s, label in DEVICE_STATUS_LABELS.items()},
@@ -116,6 +116,30 @@ def text_problems(*, individnummer: str | None = None, serial_number: str = "", 
     return problems
 
 
+# Recalls name manufacturing dates; none of the HMC's devices was made before this.
+EARLIEST_MANUFACTURING_DATE = date(1950, 1, 1)
+
+
+def identity_problems(manufacturing_date: date | None, lot_number: str, in_service_date: date | None,
+                      today: date) -> list:
+    """What is wrong with a device's manufacturing date and lot number: (field, message) pairs."""
+    problems = []
+    if manufacturing_date is not None:
+        if manufacturing_date > today:
+            problems.append(("manufacturing_date", "Tillverkningsdatumet kan inte ligga i framtiden."))
+        elif manufacturing_date < EARLIEST_MANUFACTURING_DATE:
+            problems.append(("manufacturing_date", "Tillverkningsdatumet kan inte vara före 1950."))
+        elif in_service_date is not None and manufacturing_date > in_service_date:
+            problems.append(("manufacturing_date",
+                             "Tillverkningsdatumet kan inte vara efter att hjälpmedlet togs i bruk."))
+    lot = lot_number.strip()
+    if len(lot) > 60:
+        problems.append(("lot_number", "Lot/batch får vara högst 60 tecken."))
+    elif _CONTROL.search(lot):
+        problems.append(("lot_number", "Skriv lot/batch som det står på märkningen."))
+    return problems
+
+
 def default_end_of_life(in_service: date, life_years: int) -> date:
     """In service + the category's expected life (a 29 February lands on the 28th)."""
     try:
@@ -134,6 +158,8 @@ class DeviceFields:
     owner: int | None = None  # None: owned by the HMC itself
     in_service_date: date | None = None
     expected_end_of_life: date | None = None  # None: in service + the category's expected life
+    manufacturing_date: date | None = None  # None: not known
+    lot_number: str = ""  # the manufacturer's lot/batch; '' where unknown
 
 
 async def _checked(organisation_id: int, fields: DeviceFields, *, keeping_article: int | None = None,
@@ -159,6 +185,8 @@ async def _checked(organisation_id: int, fields: DeviceFields, *, keeping_articl
         if article is None or not (article["active"] or article["id"] == keeping_article):
             errors.append(("article", "Välj en artikel ur sortimentet."))
     errors.extend(text_problems(serial_number=fields.serial_number, udi=fields.udi))
+    errors.extend(identity_problems(fields.manufacturing_date, fields.lot_number, fields.in_service_date,
+                                    workdays.today()))
     serial, udi = fields.serial_number.strip(), fields.udi.strip()
     if fields.owner is not None and fields.owner != keeping_owner:
         owners = {o["id"] for o in await organisations.cost_bearer_choices(organisation_id)}
@@ -172,7 +200,8 @@ async def _checked(organisation_id: int, fields: DeviceFields, *, keeping_articl
     if end is not None and fields.in_service_date is not None and end < fields.in_service_date:
         errors.append(("expected_end_of_life", "Livslängden kan inte ta slut innan hjälpmedlet togs i bruk."))
     _raise_any(errors)
-    return (DeviceFields(fields.article, serial, udi, fields.owner, fields.in_service_date, end),
+    return (DeviceFields(fields.article, serial, udi, fields.owner, fields.in_service_date, end,
+                         fields.manufacturing_date, fields.lot_number.strip()),
             {"fu_interval_days": article["fu_interval_days"]})
 
 
@@ -185,7 +214,7 @@ async def _snapshot(device_id: int, *, lock: bool = False) -> dict | None:
         """
         SELECT d.individnummer, a.article_number || ' ' || a.name AS article, d.serial_number, d.udi,
                coalesce(:owner_name, 'Hjälpmedelscentralen') AS owner, d.status, d.in_service_date,
-               d.expected_end_of_life, d.holder IS NOT NULL AS on_loan
+               d.expected_end_of_life, d.holder IS NOT NULL AS on_loan, d.manufacturing_date, d.lot_number
         FROM device d JOIN article a ON a.id = d.article WHERE d.id = :device
         """ + (" FOR UPDATE OF d" if lock else ""),
         owner_name=organisations.cost_bearer_name(raw("d.owner")), device=device_id))
@@ -228,7 +257,8 @@ async def register_device(actor: Actor, individnummer: str) -> dict:
         """
         SELECT d.id, d.individnummer, d.serial_number, d.udi, d.article, d.status, d.holder, d.owner,
                d.in_service_date, d.expected_end_of_life, d.last_fu_date, d.next_fu_date, d.created_at,
-               a.article_number, a.name AS article_name, a.manufacturer, a.category AS category_id,
+               d.manufacturing_date, d.lot_number, a.article_number, a.name AS article_name, a.manufacturer,
+               a.category AS category_id,
                k.name AS category_name, k.iso_code, :fu_interval AS fu_interval_days,
                :owner_name AS owner_name, h.given_name AS holder_given_name, h.family_name AS holder_family_name
         FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
@@ -427,12 +457,14 @@ async def create_device(actor: Actor, individnummer: str, fields: DeviceFields,
             new_id = await db.fetchval(
                 """
                 INSERT INTO device (organisation, individnummer, serial_number, udi, article, status, owner,
-                                    in_service_date, expected_end_of_life, next_fu_date)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8::date + $10::int)
+                                    in_service_date, expected_end_of_life, next_fu_date, manufacturing_date,
+                                    lot_number)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8::date + $10::int, $11, $12)
                 RETURNING id
                 """,
                 actor.organisation, number, fields.serial_number, fields.udi, fields.article, status, fields.owner,
-                fields.in_service_date, fields.expected_end_of_life, interval)
+                fields.in_service_date, fields.expected_end_of_life, interval, fields.manufacturing_date,
+                fields.lot_number)
         except asyncpg.UniqueViolationError:
             raise _taken(number, "individnummer") from None
         await _record(actor, new_id, "created", None, await _snapshot(new_id))
@@ -452,11 +484,11 @@ async def update_device(actor: Actor, device_id: int, fields: DeviceFields) -> b
         await db.execute(
             """
             UPDATE device SET article = $2, serial_number = $3, udi = $4, owner = $5, in_service_date = $6,
-                              expected_end_of_life = $7
+                              expected_end_of_life = $7, manufacturing_date = $8, lot_number = $9
             WHERE id = $1
             """,
             device_id, fields.article, fields.serial_number, fields.udi, fields.owner, fields.in_service_date,
-            fields.expected_end_of_life)
+            fields.expected_end_of_life, fields.manufacturing_date, fields.lot_number)
         return await changes.record(actor.organisation, REGISTER, device_id, "changed", actor=actor.id,
                                     actor_name=actor.name, before=before, after=await _snapshot(device_id))
 

@@ -76,10 +76,12 @@ def _device_fields(form: dict, errors: list) -> DeviceFields | None:
     udi = _read(errors, lambda: text(form, "udi", 400)) or ""
     in_service = _read(errors, lambda: date_field(form, "in_service_date"))
     end = _read(errors, lambda: date_field(form, "expected_end_of_life", required=False))
+    made = _read(errors, lambda: date_field(form, "manufacturing_date", required=False))
+    lot = _read(errors, lambda: text(form, "lot_number", 200)) or ""
     if len(errors) > count:
         return None
     return DeviceFields(article=article, serial_number=serial, udi=udi, owner=owner, in_service_date=in_service,
-                        expected_end_of_life=end)
+                        expected_end_of_life=end, manufacturing_date=made, lot_number=lot)
 
 
 def _article_options(articles: list[dict]) -> list[tuple[int, str]]:
@@ -163,6 +165,8 @@ class DeviceRegisterController(Controller):
             "article": device["article"], "serial_number": device["serial_number"], "udi": device["udi"],
             "owner": device["owner"] or register.HMC_OWNER, "in_service_date": device["in_service_date"].isoformat(),
             "expected_end_of_life": device["expected_end_of_life"].isoformat(), "status": device["status"],
+            "manufacturing_date": device["manufacturing_date"].isoformat() if device["manufacturing_date"] else "",
+            "lot_number": device["lot_number"],
             "from_date": today().isoformat(), "to_date": today().isoformat(),
             "return_status": DeviceStatus.reconditioning.value,
         }

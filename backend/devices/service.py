@@ -201,3 +201,49 @@ def devices_lent_to_sql(patient: Sql) -> Sql:
     """The devices that are or were lent to the patient (any loan), as a subquery of ids: the
     access-log review's care relation through a fault report on one of them."""
     return Sql("SELECT dl_r.device FROM device_loan dl_r WHERE dl_r.patient = :patient", patient=patient)
+
+
+# --- a device's identity (deviations and recalls) ------------------------------------------
+
+
+async def identity(organisation_id: int, device_id: int) -> dict | None:
+    """The device's identity as a manufacturer knows it (for a deviation report or a recall):
+    device_id, individnummer, serial_number, udi, lot_number, manufacturing_date (None: unknown),
+    article_id, article_number, article_name, manufacturer, category_name, status, holder (the
+    patient's id, None in the depot). None when the organisation has no such device. No patient
+    data is read, so nothing is audit-logged; the caller decides who may see the holder."""
+    row = await db.fetchrow(
+        """
+        SELECT d.id AS device_id, d.individnummer, d.serial_number, d.udi, d.lot_number,
+               d.manufacturing_date, a.id AS article_id, a.article_number, a.name AS article_name,
+               a.manufacturer, k.name AS category_name, d.status, d.holder
+        FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
+        WHERE d.organisation = $1 AND d.id = $2
+        """,
+        organisation_id, device_id,
+    )
+    return dict(row) if row else None
+
+
+def identity_where(condition: Sql) -> Sql:
+    """Every device for which `condition` holds (it may use the aliases d, a, k: device, article,
+    category), with the columns of `identity` and `organisation`, as a row source: the devices a
+    recall names, say. No patient data: `holder` is an id."""
+    return Sql(
+        """
+        SELECT d.id AS device_id, d.organisation, d.individnummer, d.serial_number, d.udi, d.lot_number,
+               d.manufacturing_date, a.id AS article_id, a.article_number, a.name AS article_name,
+               a.manufacturer, k.name AS category_name, d.status, d.holder
+        FROM device d JOIN article a ON a.id = d.article LEFT JOIN device_category k ON k.id = a.category
+        WHERE :condition
+        """, condition=condition)
+
+
+async def articles_by_manufacturer(organisation_id: int) -> list[dict]:
+    """Every device article (one with a category), active or not, by manufacturer and name: what a
+    recall may name (a recalled article may since have left the assortment)."""
+    rows = await db.fetch(
+        "SELECT a.id, a.article_number, a.name, a.manufacturer, a.active FROM article a "
+        "WHERE a.organisation = $1 AND a.category IS NOT NULL ORDER BY a.manufacturer, a.name, a.article_number",
+        organisation_id)
+    return [dict(r) for r in rows]

@@ -56,6 +56,8 @@ class Device(Table, tablename="device"):
     individnummer = Varchar(length=20)  # the HMC's label, e.g. A12345
     serial_number = Varchar(length=60)
     udi = Varchar(length=120)  # '' where the manufacturer gives none
+    manufacturing_date = Date(null=True)  # None: not known (older devices)
+    lot_number = Varchar(length=60, default="")  # lot/batch; '' where unknown
     article = ForeignKey(Article)
     status = Varchar(length=20, choices=DeviceStatus)
     holder = ForeignKey(Patient, null=True)  # None: in the HMC's depot

@@ -17,13 +17,14 @@ from stdnum.se import personnummer as stdnum_personnummer
 
 from backend.devices.bulk import ArticleRow, DeviceRow
 from backend.devices.catalogue import CatalogueError, normalise_iso_code
-from backend.devices.register import DeviceRegisterError, check_individnummer, check_udi
+from backend.devices.register import DeviceRegisterError, check_individnummer, check_udi, identity_problems
 from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.errors import DomainError
 from backend.forms import EARLIEST_DATE, LATEST_DATE
 from backend.imports.csvfile import FileRefused, Sheet, has_control_characters, normalise_header
 from backend.patients import service as patients
 from backend.patients.bulk import PatientRow
+from backend.workdays import today
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ DEVICES = Kind("devices", "Hjälpmedel", "hjälpmedel", "hjalpmedel.csv", (
            "when it differs, a schedule of its own when it inherits none); empty: schedules untouched"),
     Column("next_fu_date", "Nästa FU", False, ("nästa fu-datum", "fu nästa"),
            "date; empty: the last FU (or the day in service) + the interval, none for a condemned device"),
+    Column("manufacturing_date", "Tillverkningsdatum", False, ("tillverkad", "tillverkningsdag", "produktionsdatum"),
+           "date the manufacturer made it, 1950 or later and not after it went into service; empty: none"),
+    Column("lot_number", "Lotnummer", False, ("lot", "batch", "lot/batch", "batchnummer", "lotnr"),
+           "the manufacturer's lot or batch, at most 60 characters; empty: none"),
 ), "individnummer")
 
 PATIENTS = Kind("patients", "Patienter", "patienter", "patienter.csv", (
@@ -358,8 +363,14 @@ def _device(cells: Cells, line: int, lookups: Lookups) -> DeviceRow:
         interval = -1.0
     if interval is not None and (interval != int(interval) or not 1 <= interval <= 3650):
         raise RowRefused("FU-intervall (dagar): skriv ett helt antal dagar, 1–3650.")
+    made = cells.date("manufacturing_date")
+    problems = identity_problems(made, "", in_service, today())
+    if problems:
+        raise RowRefused(f"{cells.title('manufacturing_date')}: {problems[0][1]}")
+    lot = cells.text("lot_number", 60)
     return DeviceRow(line, number, article, serial, udi, owner, status, in_service, end, last_fu,
-                     None if interval is None else int(interval), cells.date("next_fu_date"))
+                     None if interval is None else int(interval), cells.date("next_fu_date"),
+                     manufacturing_date=made, lot_number=lot)
 
 
 def _patient(cells: Cells, line: int, lookups: Lookups) -> PatientRow:

@@ -52,6 +52,7 @@ TASK_MODULES = [
     "backend.audit.tasks",
     "backend.routing.tasks",
     "backend.reports.tasks",
+    "backend.recalls.tasks",
 ]
 
 DEFAULT_QUEUE = "default"

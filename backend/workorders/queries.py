@@ -91,6 +91,14 @@ def order_brief(work_order: Sql) -> Sql:
                "WHERE id = :order", order=work_order)
 
 
+def order_outcome(work_order: Sql) -> Sql:
+    """How the order ended or stands, as a row source (`LEFT JOIN LATERAL (:order) w ON true`):
+    number, status, outcome, not_completed_reason, cancel_reason, completed_at, cancelled_at,
+    finish_due. No patient data."""
+    return Sql("SELECT number, status, outcome, not_completed_reason, cancel_reason, completed_at, cancelled_at, "
+               "finish_due FROM work_order WHERE id = :order", order=work_order)
+
+
 def events_json(work_order: Sql) -> Sql:
     """What happened to the order, oldest first, as a JSON array (id, kind, detail, at, who)."""
     return Sql(

@@ -9,7 +9,7 @@ beside their enums in `tables.py`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from backend import db
 from backend.accounts.service import Actor, staff_name
@@ -37,6 +37,7 @@ from backend.workorders.queries import (
     order_category,
     order_checklist_code,
     order_number,
+    order_outcome,
     order_row,
     parse_history,
     patients_recent_orders,
@@ -109,6 +110,7 @@ __all__ = [  # the face: what other domains and the routes use
     "order_checklist_code",
     "order_counts",
     "order_number",
+    "order_outcome",
     "order_row",
     "orders_by_id",
     "parse_history",
@@ -200,15 +202,19 @@ async def create_work_order(*, organisation_id: int, type: str, device_id: int, 
                             channel: str, actor_id: int | None = None, orderer_id: int | None = None,
                             care_unit_id: int | None = None, patient_id: int | None = None,
                             follow_up_of: int | None = None, received_at: datetime | None = None,
-                            site_contact: str = "") -> dict:
+                            site_contact: str = "", finish_by: date | None = None) -> dict:
     """A new order (status new) with its service-level due dates fixed from the organisation's
     clocks, counted in its working days (its closed and extra open days too). The patient
-    defaults to the device's current holder. Joins a surrounding transaction."""
+    defaults to the device's current holder. `finish_by` (a recall's deadline) is the day it must
+    be finished by instead of the clock's (and it may not start later). Joins a surrounding
+    transaction."""
     WorkOrderType(type), Channel(channel)  # a programming error, not user input, if these fail
     received_at = received_at or datetime.now(STOCKHOLM)
     organisation = await organisations.organisation(organisation_id)
     due = due_dates(type, received_at.astimezone(STOCKHOLM).date(), clocks_for(organisation["clocks"]),
                     await organisations.work_calendar(organisation_id))
+    if finish_by is not None:
+        due = DueDates(start=min(due.start, finish_by) if due.start else None, finish=finish_by)
     number = await next_number(organisation_id, received_at.astimezone(STOCKHOLM).year)
     row = await db.fetchrow(Sql(
         """

@@ -180,3 +180,19 @@ async def test_a_new_label_moves_the_device_and_the_old_number_still_leads_to_it
 async def test_an_unknown_device_is_a_404(admin):
     assert (await admin.get("/admin/hjalpmedel/ZZ999999")).status_code == 404
     assert (await admin.get("/admin/hjalpmedel/%E2%80%AE")).status_code == 404
+
+
+async def test_manufacturing_date_and_lot_are_kept_through_the_form_and_a_future_date_is_refused(world, admin):
+    form = {"individnummer": "H777002", "article": str(world.article), "serial_number": "SN-2", "udi": "",
+            "owner": "hmc", "status": "in_depot", "in_service_date": "2025-06-01", "expected_end_of_life": "",
+            "manufacturing_date": "2025-03-14", "lot_number": "LOT 42"}
+    response = await post_form(admin, "/admin/hjalpmedel/ny", form)
+    assert response.status_code == 303, response.text
+    page = await admin.get("/admin/hjalpmedel/H777002")
+    assert 'value="2025-03-14"' in page.text and 'value="LOT 42"' in page.text
+    before = await count("device", world.organisation)
+    refused = await post_form(admin, "/admin/hjalpmedel/ny", {**form, "individnummer": "H777003",
+                                                             "manufacturing_date": "2099-01-01"})
+    assert refused.status_code == 400 and 'id="manufacturing_date-error"' in refused.text
+    assert "Tillverkningsdatumet kan inte ligga i framtiden." in refused.text
+    assert await count("device", world.organisation) == before

@@ -112,6 +112,15 @@ async def test_every_fu_device_has_a_next_fu_date(demo):
     assert len(checklists) == 10 and all(8 <= r["n"] <= 15 for r in checklists)
 
 
+async def test_every_device_was_made_in_a_lot_a_little_before_it_went_into_service(demo):
+    # So that a demo recall by manufacturing period or lot finds devices (backend/recalls).
+    row = await db.fetchrow(
+        "SELECT count(*) AS devices, count(*) FILTER (WHERE manufacturing_date BETWEEN in_service_date - 180 "
+        "AND in_service_date - 30 AND lot_number ~ '^L[0-9]{4}$') AS made FROM device WHERE organisation = $1",
+        demo.organisation_id)
+    assert row["devices"] > 0 and row["made"] == row["devices"]
+
+
 async def test_loading_twice_is_refused(demo):
     with pytest.raises(DemoAlreadyLoaded):
         await load_demo(scale=SCALE, seed=1, today=TODAY)

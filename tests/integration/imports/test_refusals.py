@@ -212,3 +212,27 @@ async def _refusal(world, content: bytes) -> FileRefused:
     except FileRefused as exc:
         return exc
     raise AssertionError("not refused")
+
+
+async def test_a_device_file_brings_manufacturing_date_and_lot_and_refuses_an_impossible_date(world):
+    future = (date.today() + timedelta(days=10)).isoformat()
+    content = "\r\n".join([
+        "Individnummer;Artikelnummer;Serienummer;I bruk sedan;Tillverkningsdatum;Lot/batch",
+        "M000001;100200;RX-1;2024-05-01;2024-02-01;LOT-9",
+        f"M000002;100200;RX-2;2024-05-01;{future};LOT-9",
+        "M000003;100200;RX-3;2024-05-01;2024-06-01;",
+        "M000004;100200;RX-4;2024-05-01;;",
+    ]).encode("utf-8")
+    run, refused = await dry_run(world, "devices", content)
+    assert sorted(refused) == [3, 4]
+    assert refused[3] == "Tillverkningsdatum: Tillverkningsdatumet kan inte ligga i framtiden."
+    assert "efter att hjälpmedlet togs i bruk" in refused[4]
+    await imported(world.organisation, "devices", content)
+    rows = {r["individnummer"]: r for r in await db.fetch(
+        "SELECT individnummer, manufacturing_date, lot_number FROM device WHERE organisation = $1", world.organisation)}
+    assert rows["M000001"]["manufacturing_date"] == date(2024, 2, 1) and rows["M000001"]["lot_number"] == "LOT-9"
+    assert rows["M000004"]["manufacturing_date"] is None and rows["M000004"]["lot_number"] == ""
+    # A file without the columns keeps them.
+    await imported(world.organisation, "devices", b"Individnummer;Artikelnummer;I bruk sedan\r\nM000001;100200;2024-05-01")
+    assert await db.fetchval("SELECT lot_number FROM device WHERE organisation = $1 AND individnummer = 'M000001'",
+                             world.organisation) == "LOT-9"
