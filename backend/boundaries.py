@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 # Base modules, lowest first: each may import only those before it.
-BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "forms", "photos", "assets",
+BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "pdftext", "forms", "photos", "assets",
         "web", "auth", "boundaries")
 
 # Domains, lowest first: a domain's rules may import only the domains before it.

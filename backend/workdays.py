@@ -98,3 +98,22 @@ def working_days_between(start: date, end: date, calendar: Calendar = SWEDISH) -
         if calendar.is_working_day(current):
             count += 1
     return count
+
+
+# --- months ----------------------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    """The first of `day`'s month."""
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first of the month `months` after (or, negative, before) `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return add_months(day, 1) - timedelta(days=1)

@@ -5,31 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from datetime import date, datetime
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from backend.pdftext import latin1
 from backend.workdays import STOCKHOLM
-
-_REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "\u202f": " ", "\u00a0": " ",
-                 "±": "+/-", "…": "..."}
-
-
-def latin1(text: str) -> str:
-    """The built-in font writes Latin-1 (å, ä, ö, é): other characters as their closest Latin-1
-    form, or '?' (the same rule as the notices' letters, which sit above this domain)."""
-    out = []
-    for char in str(text):
-        char = _REPLACEMENTS.get(char, char)
-        if all(ord(c) < 256 for c in char):
-            out.append(char)
-            continue
-        plain = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-        out.append(plain or "?")
-    return "".join(out)
-
 
 def local(at: datetime) -> str:
     return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")

@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime, timezone
 
 from backend import db
+from backend.workdays import add_months, month_start
 
 # Months kept ahead of today, so a read is never written to the default partition in normal running.
 MONTHS_AHEAD = 3
@@ -19,15 +20,6 @@ MONTHS_AHEAD = 3
 MIN_RETENTION_YEARS = 5
 
 _NAME = re.compile(r"^audit_log_(\d{4})_(\d{2})$")
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def partition_name(month: date) -> str:

@@ -9,7 +9,7 @@ from backend.audit import partitions, review
 from backend.jobs import queue
 from backend.organisations import service as organisations
 from backend.settings import audit_retention_years
-from backend.workdays import today
+from backend.workdays import add_months, month_start, today
 
 
 @queue.periodic("audit.partitions", cron="40 3 * * *", label="Förbered och gallra åtkomstloggens månader")
@@ -22,7 +22,7 @@ async def maintain_partitions(timestamp: int) -> dict:
 async def review_reminder(timestamp: int) -> int:
     """On the first of each month: last month's random-sample review (about 10 % of the staff, one
     random day) prepared for every organisation, shown to its reviewers until someone closes it."""
-    last_month = partitions.add_months(partitions.month_start(today()), -1)
+    last_month = add_months(month_start(today()), -1)
     made = 0
     for organisation in await organisations.organisation_slugs():
         if await review.prepare_monthly_sample(organisation["id"], last_month, review.SAMPLE_ONLY,

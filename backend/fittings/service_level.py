@@ -8,6 +8,7 @@ from datetime import date
 
 from backend import db
 from backend.organisations import service as organisations
+from backend.workdays import add_months, month_start
 from backend.workorders.service import clocks_for
 
 TARGET_SHARE = 0.8  # of referrals offered a time within the target
@@ -78,19 +79,6 @@ async def fitting_target_days(organisation_id: int) -> int:
     return int(clocks_for((organisation or {}).get("clocks") or {})["fitting"]["start"])
 
 
-def _first_of_month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
-def _a_year_back(today: date) -> date:
-    """The first of the month eleven months before today's: twelve months with today's."""
-    return date(today.year - (today.month <= 11), (today.month - 12) % 12 + 1, 1)
-
-
 async def fitting_service_level(
     organisation_id: int, from_month: date, to_month: date, *, target_working_days: int | None = None
 ) -> list[ServiceLevelRow]:
@@ -116,7 +104,7 @@ async def fitting_service_level(
          GROUP BY 1, pa.code, pa.name
          ORDER BY 1, pa.name
         """,
-        organisation_id, _first_of_month(from_month), _next_month(to_month), target, URGENT_WORKING_DAYS,
+        organisation_id, month_start(from_month), add_months(to_month, 1), target, URGENT_WORKING_DAYS,
     )
     return [
         ServiceLevelRow(
@@ -130,7 +118,7 @@ async def fitting_service_level(
 
 async def service_level_report(organisation_id: int, today: date) -> ServiceLevelReport:
     """The coordinators' page: the twelve months up to today's, by month and product area."""
-    first = _a_year_back(today)
+    first = add_months(month_start(today), -11)  # twelve months with today's
     target = await fitting_target_days(organisation_id)
     rows = await fitting_service_level(organisation_id, first, today, target_working_days=target)
     return ServiceLevelReport(rows=rows, first_month=first, target_days=target)

@@ -8,11 +8,12 @@ patient is written anywhere in it (backend/notices/channels.py route_for decides
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, time
 
 from fpdf import FPDF
+
+from backend.pdftext import latin1
 
 SMS_LIMIT = 160
 
@@ -118,21 +119,6 @@ def letter(visit: Visit) -> Letter:
     )
 
 
-def _latin1(text: str) -> str:
-    """The PDF's built-in font writes Latin-1 (å, ä, ö and é included): other characters are
-    written as their closest Latin-1 form, or '?' when there is none."""
-    replacements = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "\u202f": " ", "\u00a0": " ",
-                    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe", "ı": "i"}
-    out = []
-    for char in text:
-        char = replacements.get(char, char)
-        if ord(char) < 256:
-            out.append(char)
-            continue
-        plain = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
-        out.append(plain or "?")
-    return "".join(out)
-
 
 def _wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
     """`text` broken into lines no wider than `width` (mm) in the current font, at spaces (a word
@@ -165,7 +151,7 @@ def _wrapped(pdf: FPDF, text: str, width: float) -> list[str]:
 
 
 def _lines(pdf: FPDF, text: str, height: float) -> None:
-    for line in _wrapped(pdf, _latin1(text), pdf.epw):
+    for line in _wrapped(pdf, latin1(text), pdf.epw):
         pdf.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")
 
 

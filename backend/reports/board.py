@@ -5,7 +5,6 @@ the job queue (tasks.py), the page showing its progress until it is done."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -14,9 +13,10 @@ from fpdf import FPDF
 from backend import db
 from backend.errors import DomainError
 from backend.organisations import service as organisations
+from backend.pdftext import latin1
 from backend.reports.charts import figure, month_label
-from backend.reports.facts import add_months, month_start
 from backend.reports.kpi import INDICATORS, Indicator, value_of
+from backend.workdays import add_months, month_start
 
 AT_ONCE_MONTHS = 3  # longer periods are made in the background
 MAX_MONTHS = 24
@@ -140,23 +140,6 @@ async def pdf_of(organisation_id: int, report_id: int) -> bytes | None:
 
 
 # --- the PDF ---------------------------------------------------------------------------------------
-
-_PLAIN = {"–": "-", "—": "-", "≤": "<=", "≥": ">=", "→": "->", "↑": "upp", "↓": "ned", "…": "...", "×": "x",
-          "\u00a0": " ", "’": "'", "”": '"', "“": '"'}
-
-
-def latin1(text: str) -> str:
-    """The core font's alphabet (Latin-1 holds å, ä, ö, é): other signs in words or plain ASCII."""
-    out = []
-    for char in text:
-        if char in _PLAIN:
-            out.append(_PLAIN[char])
-        elif ord(char) < 256:
-            out.append(char)
-        else:
-            out.append(unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1") or "?")
-    return "".join(out)
-
 
 def _period(first: date, last: date) -> str:
     return month_label(first) if first == last else f"{month_label(first)} – {month_label(last)}"

@@ -14,7 +14,7 @@ from backend.accounts.tables import Role
 from backend.db import Sql, raw
 from backend.errors import DomainError
 from backend.reports import facts
-from backend.reports.facts import add_months, month_start
+from backend.workdays import add_months, month_start
 from backend.reports.kpi import (
     AGE_BANDS,
     BY_CODE,

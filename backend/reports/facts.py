@@ -13,7 +13,7 @@ workorders.rules counted in the organisation's calendar.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from backend import db
@@ -27,7 +27,7 @@ from backend.organisations import service as organisations
 from backend.patients import service as patients
 from backend.reports.kpi import DIMENSIONS, age_band
 from backend.visits import service as visits
-from backend.workdays import Calendar
+from backend.workdays import Calendar, add_months, month_end, month_start
 from backend.workorders.generated import fu_backlog
 from backend.workorders.rules import REPAIR_TYPES, repair_within_kpi
 from backend.workorders.selection import kpi_orders
@@ -38,19 +38,6 @@ AU_TYPES = frozenset({"repair_hmc", "repair_on_site"})
 REPAIR_TYPE_VALUES = frozenset(str(t.value) for t in REPAIR_TYPES)
 COLUMNS = ("organisation", "indicator", "month", "item", "hit", "amount", "patient", "cost_bearer", "care_unit",
            "area", "order_type", "staff", "age_band", "sex")
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(first: date, months: int) -> date:
-    n = first.year * 12 + first.month - 1 + months
-    return date(n // 12, n % 12 + 1, 1)
-
-
-def month_end(first: date) -> date:
-    return add_months(first, 1) - timedelta(days=1)
 
 
 def first_kept_month(today: date) -> date:

@@ -23,7 +23,7 @@ from backend.errors import DomainError
 from backend.forms import Form, FormError, fields, text
 from backend.reports import board, charts, dashboard
 from backend.reports.dashboard import KpiFilter, KpiRefused
-from backend.reports.facts import add_months, month_start
+from backend.workdays import add_months, month_start
 from backend.reports.charts import TEMPLATE_HELPERS
 from backend.reports.kpi import BY_CODE, DIMENSIONS, INDICATORS, Indicator
 from backend.reports.sheets import FORMATS, Column, open_sheet

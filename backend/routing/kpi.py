@@ -35,6 +35,7 @@ from backend.routing import distances, resources
 from backend.routing.model import Route, Shift, Visit
 from backend.routing.schedule import day_places, walk_day
 from backend.workorders import planning
+from backend.workdays import add_months, month_end, month_start
 
 TARGET_KM_PER_DEVICE = Decimal("0.40")
 MILEAGE_DAYS_BACK = 14  # a technician may enter (or correct) the km of the last two weeks
@@ -205,19 +206,6 @@ async def record_past_days(organisation_id: int, today: date) -> int:
 
 
 # --- the figures -----------------------------------------------------------------------------------
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(first: date) -> date:
-    return add_months(first, 1) - timedelta(days=1)
 
 
 MONTH_NAMES = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",

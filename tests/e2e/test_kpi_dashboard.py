@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from backend import db
 from backend.reports import board, facts
-from backend.reports.facts import add_months, month_start
+from backend.workdays import add_months, month_start
 from backend.reports.kpi import INDICATORS
 from backend.workdays import add_working_days, today
 from tests.e2e.conftest import sign_in_with_passkey

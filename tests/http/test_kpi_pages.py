@@ -18,7 +18,7 @@ from backend.accounts.service import Actor
 from backend.accounts.tables import Role
 from backend.reports import board, dashboard, facts
 from backend.reports.dashboard import KpiFilter
-from backend.reports.facts import add_months, month_start
+from backend.workdays import add_months, month_start
 from backend.reports.kpi import BY_CODE, INDICATORS
 from backend.workdays import STOCKHOLM, add_working_days, today
 from tests.support.factories import add_device, add_patient, add_work_order, delete_world, make_world

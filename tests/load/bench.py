@@ -862,6 +862,7 @@ def log_search(env: dict[str, str], base: str, args: argparse.Namespace) -> list
 
     from backend import db
     from backend.audit import partitions
+    from backend.workdays import add_months, month_start
     from backend.cli import _run_with_pool
 
     async def remove_reads() -> None:
@@ -871,11 +872,11 @@ def log_search(env: dict[str, str], base: str, args: argparse.Namespace) -> list
         await remove_reads()  # a run that stopped half-way left its reads
         org = await db.fetchval("SELECT min(id) FROM organisation")
         today = date.today()
-        first = partitions.add_months(partitions.month_start(today), -12 * LOG_YEARS)
+        first = add_months(month_start(today), -12 * LOG_YEARS)
         month = first
         while month <= today:
             await partitions.ensure_month(month)
-            month = partitions.add_months(month, 1)
+            month = add_months(month, 1)
         days = (today - first).days
         started = time.monotonic()
         await db.execute(

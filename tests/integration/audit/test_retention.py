@@ -10,7 +10,7 @@ from backend import db
 from backend.audit import partitions, review
 from backend.audit.routes import review_sources
 from backend.jobs import queue
-from backend.workdays import today
+from backend.workdays import add_months, month_start, today
 from tests.integration.audit.conftest import actor, read
 from tests.support.factories import add_patient
 from tests.support.jobs import run_jobs
@@ -28,7 +28,7 @@ async def stored_in(audit_id: int) -> str:
 
 async def test_the_log_is_partitioned_by_month_with_its_indexes_on_every_partition(database):
     assert await db.fetchval("SELECT relkind::text FROM pg_class WHERE oid = 'audit_log'::regclass") == "p"
-    this_month = partitions.month_start(today())
+    this_month = month_start(today())
     assert partitions.partition_name(this_month) in {partitions.partition_name(m) for m in await partitions.months()}
     indexes = {r["indexdef"].split(" USING ")[1] for r in await db.fetch(
         "SELECT indexdef FROM pg_indexes WHERE tablename = $1", partitions.partition_name(this_month))}
@@ -36,7 +36,7 @@ async def test_the_log_is_partitioned_by_month_with_its_indexes_on_every_partiti
 
 
 async def test_the_job_creates_a_months_partition_ahead(database):
-    ahead = partitions.add_months(partitions.month_start(today()), partitions.MONTHS_AHEAD)
+    ahead = add_months(month_start(today()), partitions.MONTHS_AHEAD)
     name = partitions.partition_name(ahead)
     if await exists(name) and not await db.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{name}")'):
         await db.execute(f'ALTER TABLE audit_log DETACH PARTITION "{name}"')
