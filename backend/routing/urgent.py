@@ -92,8 +92,9 @@ async def _store_calls(proposal_id: int, problem: Problem, before, after) -> Non
 
 
 async def calls(actor: Actor, shown: dict) -> list[dict]:
-    """The patients to call about an urgent proposal, with name and phone (the read is audited;
-    protected identities show no more than the name the order already shows)."""
+    """The patients to call about an urgent proposal, with name and phone (the read is audited). A
+    protected identity shows no more than the name the order already shows: no phone; the
+    coordinator reaches them the way the centre's routine for protected identities says."""
     wanted = shown["figures"].get("calls", [])
     if not wanted:
         return []
@@ -111,5 +112,6 @@ async def calls(actor: Actor, shown: dict) -> list[dict]:
         person = people.get(order["patient"]) if order else None
         out.append({**c, "number": order["number"] if order else "?",
                     "name": f"{person['given_name']} {person['family_name']}" if person else "",
-                    "phone": person["phone"] if person else ""})
+                    "phone": person["phone"] if person and not person["protected_identity"] else "",
+                    "protected": bool(person and person["protected_identity"])})
     return out

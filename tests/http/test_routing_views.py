@@ -18,6 +18,7 @@ from backend.routing import kpi, views
 from backend.workdays import today
 from tests.support.factories import add_device, add_patient, add_work_order, delete_world, make_world
 from tests.support.http import csrf, post_form, signed_in_client
+from tests.support.protected import assert_no_protected_details
 
 TODAY = today()
 
@@ -26,7 +27,8 @@ TODAY = today()
 async def world(database):
     world = await make_world()
     world.home = await add_patient(world)
-    world.hidden = await add_patient(world, given="Hemlig", family="Person", street="Hemliga gatan 1", protected=True)
+    world.hidden = await add_patient(world, given="Hemlig", family="Person", street="Hemliga gatan 1",
+                                     phone="070-321 65 43", door_code="8642", protected=True)
     world.far = await add_patient(world, given="Karl", street="Köpingsvägen 3")
     await db.execute("UPDATE patient SET latitude = 59.40, longitude = 16.10, city = 'Hemlingsby' WHERE id = $1",
                      world.hidden)
@@ -80,6 +82,7 @@ async def test_min_dag_draws_the_day_but_not_where_a_protected_identity_lives(ap
     assert '<svg class="route-sketch"' in page and "Köping" in page
     assert "Hemliga gatan" not in page and "Hemlingsby" not in page
     assert "skyddad identitet" in page  # the sketch's table says a visit is not drawn
+    await assert_no_protected_details(page, world.hidden)
 
 
 async def test_the_km_driven_today_are_kept_and_shown_and_a_second_entry_corrects_the_first(app, world, technician):
@@ -117,6 +120,7 @@ async def test_the_week_page_draws_each_technician_day_and_one_technicians_days_
     assert page.count('<svg class="route-sketch"') == 1  # the one day with visits
     assert all(number in page for number in world.numbers)
     assert "Hemliga gatan" not in page and "Hemlingsby" not in page
+    await assert_no_protected_details(page, world.hidden)
     everyone = (await coordinator.get(f"/planering/vecka?vecka={week}")).text
     assert "Tina Annan" in everyone and "Välj en tekniker" in everyone
 

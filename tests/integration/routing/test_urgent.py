@@ -13,6 +13,7 @@ from backend.routing import proposals, resources, urgent
 from backend.routing.resources import ResourceInput
 from tests.integration.routing.test_proposals import coordinator, order
 from tests.support.factories import delete_world, make_world
+from tests.support.protected import assert_no_protected_details
 
 MONDAY = date(2027, 3, 1)
 
@@ -82,6 +83,13 @@ async def test_a_patient_whose_visit_cannot_stay_is_listed_to_call(world):
     assert call["phone"] == "070-111 22 33" and call["name"] == "Astrid Lindqvist"
     assert await db.fetchval("SELECT count(*) FROM audit_log WHERE what = 'urgent_calls' AND organisation = $1",
                              world.organisation) == 1
+
+    # A protected identity is listed by name only: no phone (nor address or door code).
+    patient = await db.fetchval("SELECT patient FROM work_order WHERE id = $1", call["order"])
+    await db.execute("UPDATE patient SET protected_identity = true, door_code = '4455' WHERE id = $1", patient)
+    [call] = await urgent.calls(coordinator(world), shown)
+    assert call["protected"] and call["phone"] == "" and call["name"] == "Astrid Lindqvist"
+    await assert_no_protected_details(str(call), patient)
 
 
 async def test_a_visit_already_done_today_stays_first_in_the_day(world):
