@@ -26,6 +26,7 @@ from backend.devices.routes import DeviceController
 from backend.devices.catalogue_routes import ArticleController, CategoryController
 from backend.devices.schedule_routes import DeviceScheduleController
 from backend.devices.register_routes import DeviceRegisterController
+from backend.deviations.routes import DeviationController, VisitDeviationController
 from backend.errors import DomainError
 from backend.faults.routes import (
     CaseController,
@@ -151,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         PlanningHubController,
         ProposalController,
         UrgentController,
+        DeviationController,
+        VisitDeviationController,
         api.api_router(),
     ]
     if settings.development and settings.listens_on_loopback:

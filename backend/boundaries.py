@@ -19,7 +19,7 @@ BASE = ("settings", "piccolo_conf", "logs", "errors", "db", "workdays", "pdftext
 
 # Domains, lowest first: a domain's rules may import only the domains before it.
 DOMAINS = ("jobs", "changes", "organisations", "accounts", "audit", "integrations", "patients", "devices", "workorders", "maintenance",
-           "notices", "sync", "visits", "faults", "fittings", "routing", "recalls", "reports", "imports", "system")
+           "notices", "sync", "visits", "faults", "fittings", "routing", "deviations", "recalls", "reports", "imports", "system")
 
 # Modules that put the application together; they may import anything.
 ROOTS = ("app", "cli", "__main__", "piccolo_app", "demo")
@@ -122,4 +122,6 @@ TABLES = {
     "recall": "recalls",
     "recall_article": "recalls",
     "recall_device": "recalls",
+    "deviation": "deviations",
+    "deviation_photo": "deviations",
 }

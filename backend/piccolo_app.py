@@ -15,6 +15,7 @@ from backend.sync.tables import SyncConflict, WriteReceipt
 from backend.devices.tables import Article, Device, DeviceCategory, DeviceLoan, FuSchedule
 from backend.devices.tables import DeviceLabel
 from backend.recalls.tables import Recall, RecallArticle, RecallDevice
+from backend.deviations.tables import Deviation, DeviationPhoto
 from backend.faults.tables import DeviceToken, FaultReport
 from backend.imports.tables import ImportRun
 from backend.fittings.tables import (
@@ -122,6 +123,8 @@ TABLES = [
     Recall,
     RecallArticle,
     RecallDevice,
+    Deviation,
+    DeviationPhoto,
 ]
 
 APP_CONFIG = AppConfig(

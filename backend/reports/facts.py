@@ -20,6 +20,7 @@ from backend import db
 from backend.db import Sql, raw
 
 from backend.accounts import service as accounts
+from backend.deviations import service as deviations
 from backend.devices import loans
 from backend.devices import service as devices
 from backend.fittings.service_level import fitting_target_days, kpi_bookings, product_area_name, within_clock
@@ -188,6 +189,9 @@ async def refresh(organisation_id: int, today: date) -> int:
         facts.extend(order_facts(organisation_id, dict(row), calendar, rate, since))
     for row in await _bookings(organisation_id, since):
         facts.extend(booking_facts(organisation_id, dict(row), target_days))
+    for row in await deviations.kpi_deviations(organisation_id, since):
+        facts.append((organisation_id, "avvikelser", month_start(row["raised_on"]), row["id"], row["serious"], None,
+                      None, None, None, None, None, None, None, None))
     months = [add_months(since, n) for n in range(MONTHS_KEPT)]
     ends = {m: min(month_end(m), today) for m in months}
     on_loan = await loans.on_loan_counts(organisation_id, sorted(set(ends.values())))

@@ -128,6 +128,11 @@ INDICATORS: list[Indicator] = [
         "Antal hjälpmedel utlånade till brukare vid månadens slut (innevarande månad: i dag), per brukarens "
         "hemkommun.",
         "sum", None, unit="st", dimensions=("kommun",)),
+    Indicator(
+        "avvikelser", "Avvikelser per månad",
+        "Antal avvikelser (negativa händelser och tillbud med hjälpmedel) som registrerades under månaden, "
+        "från besök, arbetsordrar och hjälpmedel, oavsett följd och klassificering.",
+        "count", None, unit="st", higher_is_better=False),
 ]
 
 BY_CODE = {i.code: i for i in INDICATORS}

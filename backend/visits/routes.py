@@ -19,6 +19,7 @@ from backend.accounts.tables import Role
 from backend.audit.service import record_patient_reads
 from backend.auth import current_actor, requires
 from backend.devices import service as devices
+from backend.deviations import service as deviation_labels
 from backend.errors import DomainError
 from backend.forms import Form, FormError, MultipartForm, date_field, decimal, fields, text
 from backend.maintenance import service as maintenance
@@ -46,6 +47,7 @@ NOTICES = {
     "rapport": "Rapporten är sparad.",
     "anteckning": "Anteckningen är sparad.",
     "foto": "Fotot är sparat.",
+    "avvikelse": "Avvikelsen är registrerad. Samordnaren tar hand om rapporteringen.",
 }
 
 
@@ -146,6 +148,7 @@ class VisitController(Controller):
             "outcomes": [(o.value, label) for o, label in service.OUTCOME_LABELS.items()],
             "not_completed_reasons": [(r.value, label) for r, label in service.NOT_COMPLETED_LABELS.items()],
             "max_photo_mb": MAX_UPLOAD_BYTES // (1024 * 1024), "action_labels": ACTION_LABELS,
+            "consequences": list(deviation_labels.CONSEQUENCE_LABELS.items()),  # the deviation form
         }, status_code=status)
 
     async def _run(self, request: Request, order_id: int, slug: str, form: dict,
