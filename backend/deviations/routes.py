@@ -32,8 +32,7 @@ PRIVATE = {"cache-control": "private, no-store"}
 PHOTO, CAPTION = "deviation_photo", "deviation_caption"
 UPLOAD_LIMIT = MAX_UPLOAD_BYTES + 2 * 1024 * 1024
 NOTICES = {"rapporterad": "Avvikelsen är registrerad.", "sparad": "Ärendet är sparat."}
-FIELD_LABELS = {"occurred_on": "Datum", "description": "Vad hände", "consequence": "Följd för brukaren",
-                "serious": "Allvarlig skada", "keep_device": "Sparas för utredning", CAPTION: "Text till fotot"}
+FIELD_LABELS = deviations.FIELD_LABELS
 
 
 def _form_fields(data: dict) -> dict:

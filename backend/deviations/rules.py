@@ -11,6 +11,10 @@ from backend.errors import DomainError, SeveralErrors
 from backend.forms import date_field, text
 from backend.workdays import today
 
+# The visit form's fields as the technician knows them (a submission kept as a conflict is shown so).
+FIELD_LABELS = {"occurred_on": "Datum", "description": "Vad hände", "consequence": "Följd för brukaren",
+                "serious": "Allvarlig skada", "keep_device": "Sparas för utredning",
+                "deviation_caption": "Text till fotot"}
 CONSEQUENCE_LABELS = {
     "none": "Ingen",
     "near_miss": "Kunde ha lett till skada (tillbud)",

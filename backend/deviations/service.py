@@ -27,6 +27,7 @@ from backend.deviations.rules import (
     CLASSIFICATION_LABELS,
     CONSEQUENCE_LABELS,
     DEADLINE_DAYS,
+    FIELD_LABELS,
     IDENTITY_FIELDS,
     SERIOUS,
     STATUS_LABELS,
@@ -47,7 +48,8 @@ from backend.deviations.rules import (
 )
 from backend.forms import text
 from backend.patients import service as patients
-from backend.photos import Photo
+from backend.photos import Photo, clean_photo
+from backend.visits import actions as visit_actions
 from backend.workdays import today
 from backend.workorders import service as workorders
 from backend.workorders.service import NotAssigned, WorkOrderNotFound
@@ -66,15 +68,16 @@ LIST_LIMIT = 500
 # --- raising one ---------------------------------------------------------------------------------
 
 
-async def order_for_deviation(actor: Actor, work_order_id: int) -> dict:
+async def order_for_deviation(actor: Actor, work_order_id: int, *, assigned: bool = True) -> dict:
     """The order a deviation is raised from: its number, device and patient. A technician may
-    raise one only on their own orders (NotAssigned)."""
+    raise one only on their own orders (NotAssigned), unless `assigned` is False: one kept as a
+    conflict and applied afterwards by a coordinator, to the order whoever has it now."""
     row = await db.fetchrow(Sql(
         "SELECT w.id, w.number, w.assignee, w.second_assignee, w.device, w.patient FROM (:order) w",
         order=workorders.order_row(work_order_id, actor.organisation)))
     if row is None:
         raise WorkOrderNotFound()
-    if actor.role is Role.technician and actor.id not in (row["assignee"], row["second_assignee"]):
+    if assigned and actor.role is Role.technician and actor.id not in (row["assignee"], row["second_assignee"]):
         raise NotAssigned()
     return dict(row)
 
@@ -146,15 +149,16 @@ async def _keep_for_investigation(actor: Actor, device_id: int, number: str, reg
         channel=Channel.hmc.value, actor_id=actor.id)
 
 
-async def raise_from_visit(actor: Actor, work_order_id: int, form: dict, photo: Photo | None) -> dict:
+async def raise_from_visit(actor: Actor, work_order_id: int, form: dict, photo: Photo | None, *,
+                           late: bool = False) -> dict:
     """A technician's deviation from a visit (through the outbox): the order's device and patient,
-    the register's identity of the device."""
+    the register's identity of the device. `late`: kept as a conflict, applied by a coordinator."""
     errors: list = []
     event = read_event(form, errors, today())
     keep = keeps_device(form)
     caption = collect(errors, lambda: text(form, "deviation_caption", 300)) or ""
     refuse_any(errors)
-    order = await order_for_deviation(actor, work_order_id)
+    order = await order_for_deviation(actor, work_order_id, assigned=not late)
     return await raise_deviation(actor, device_id=order["device"], event=event, keep_device=keep,
                                  work_order_id=order["id"], patient_id=order["patient"], photo=photo, caption=caption)
 
@@ -292,3 +296,20 @@ async def kpi_deviations(organisation_id: int, since: date) -> list[dict]:
         organisation_id, since, list(SERIOUS))
     return [dict(r) for r in rows]
 
+
+
+# --- the visit's action ----------------------------------------------------------------------------
+
+
+async def _raise_kept(actor: Actor, work_order_id: int, form: dict, photo: bytes | None, *,
+                      late: bool = False) -> None:
+    """A deviation kept as a conflict (sent after the order was reassigned, say), applied from the
+    conflict pages as the technician's: the same rules as from the visit."""
+    await raise_from_visit(actor, work_order_id, form, await clean_photo(photo) if photo else None, late=late)
+
+
+# The visit's action table knows the deviation too: the outbox names it, and the conflict pages
+# show a kept one in words and can apply it.
+visit_actions.register(
+    visit_actions.VisitAction("avvikelse", "Avvikelse", False, "avvikelse", "avvikelse", _raise_kept),
+    field_labels=FIELD_LABELS, choices={"consequence": CONSEQUENCE_LABELS})

@@ -184,6 +184,20 @@ ACTIONS: dict[str, VisitAction] = {a.slug: a for a in (
 )}
 
 ACTION_LABELS = {slug: action.label for slug, action in ACTIONS.items()}
+# A later domain's visit action's own field names and choices, by slug (see `register`).
+_FIELD_LABELS_OF: dict[str, dict[str, str]] = {}
+_CHOICES_OF: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def register(action: VisitAction, *, field_labels: dict[str, str] | None = None,
+             choices: dict[str, dict[str, str]] | None = None) -> None:
+    """A visit action of a domain above this one (deviations' avvikelse): posted to
+    `/besok/<order>/<slug>` by its own route, and known here so that the outbox names it and a
+    submission of it kept as a conflict is shown in words and can be applied like any other."""
+    ACTIONS[action.slug] = action
+    ACTION_LABELS[action.slug] = action.label
+    _FIELD_LABELS_OF[action.slug] = dict(field_labels or {})
+    _CHOICES_OF[action.slug] = dict(choices or {})
 
 
 def action_for_path(path: str) -> VisitAction | None:
@@ -195,7 +209,9 @@ def kept_fields(slug: str, form: dict, checklist: maintenance.Checklist | None =
     """What was sent, each field under the name the technician knows it by and its value in words
     (checklist items by their text, choices by their label); the version is left out."""
     shown: list[tuple[str, str]] = []
-    choices = {"outcome": {o.value: label for o, label in service.OUTCOME_LABELS.items()}}
+    choices = {"outcome": {o.value: label for o, label in service.OUTCOME_LABELS.items()},
+               **_CHOICES_OF.get(slug, {})}
+    labels = {**FIELD_LABELS, **_FIELD_LABELS_OF.get(slug, {})}
     if slug == "ej-utford":
         choices["reason"] = {r.value: label for r, label in service.NOT_COMPLETED_LABELS.items()}
     item = text(form, "item", 60)
@@ -210,7 +226,7 @@ def kept_fields(slug: str, form: dict, checklist: maintenance.Checklist | None =
         elif name.startswith("item-") or name == "item":
             shown.append(_checklist_field(name, value, checklist))
         else:
-            shown.append((FIELD_LABELS.get(name, name), choices.get(name, {}).get(value, value)))
+            shown.append((labels.get(name, name), choices.get(name, {}).get(value, value)))
     return shown
 
 

@@ -193,3 +193,21 @@ async def test_one_sent_from_the_phone_after_the_order_was_reassigned_is_kept_as
     assert await deviations_on(order) == 0
     kept = await db.fetchrow("SELECT path, fields FROM sync_conflict WHERE key = $1::uuid", key)
     assert kept["path"].endswith("/avvikelse") and "Bromsen släppte" in kept["fields"]
+
+
+async def test_a_kept_deviation_is_shown_in_words_and_applied_by_the_coordinator_as_the_technicians(
+        technician, coordinator, world):
+    order = await add_work_order(world, world.device, assignee=world.staff["coordinator"], planned=today())
+    key = str(uuid.uuid4())
+    assert (await keyed_post(technician, f"/besok/{order}/avvikelse", FORM, key)).status_code == 409
+    conflict = await db.fetchval("SELECT id FROM sync_conflict WHERE key = $1::uuid", key)
+    page = await coordinator.get(f"/konflikter/{conflict}")
+    assert page.status_code == 200
+    for shown in ("Avvikelse", "Vad hände", "Bromsen släppte i en nedförsbacke.", "Följd för brukaren", "Skada"):
+        assert shown in page.text, shown
+    version = await db.fetchval("SELECT version FROM work_order WHERE id = $1", order)
+    applied = await post_form(coordinator, f"/konflikter/{conflict}/tillampa", {"version": str(version)})
+    assert applied.status_code == 303, applied.text
+    raised = await db.fetchrow("SELECT raised_by, description, consequence FROM deviation WHERE work_order = $1", order)
+    assert raised["raised_by"] == world.staff["technician"] and raised["consequence"] == "harm"
+    assert await db.fetchval("SELECT resolution FROM sync_conflict WHERE id = $1", conflict) == "applied"
