@@ -283,6 +283,16 @@ async def photo(actor: Actor, deviation_id: int, photo_id: int) -> tuple[bytes, 
 # --- deviations per month, for the service levels ------------------------------------------------
 
 
+async def for_device(organisation_id: int, device_id: int, limit: int = 50) -> list[dict]:
+    """The device's deviations, newest first, for its register page: number, when it was raised,
+    the consequence and the status in words. No patient data."""
+    rows = await db.fetch(
+        "SELECT id, number, raised_at, consequence, status FROM deviation WHERE organisation = $1 AND device = $2 "
+        "ORDER BY raised_at DESC, id DESC LIMIT $3", organisation_id, device_id, limit)
+    return [{**dict(r), "consequence_label": CONSEQUENCE_LABELS.get(r["consequence"], r["consequence"]),
+             "status_label": STATUS_LABELS.get(r["status"], r["status"])} for r in rows]
+
+
 async def kpi_deviations(organisation_id: int, since: date) -> list[dict]:
     """Every deviation raised on or after `since` (a Swedish date): its id, the day it was raised
     and whether it is serious (as the list sorts them), for the KPI summary (reports.facts)."""

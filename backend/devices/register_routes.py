@@ -11,6 +11,7 @@ from litestar.response import Redirect, Response, Template
 
 from backend.accounts.tables import STAFF_OVERSIGHT
 from backend.auth import current_actor, requires
+from backend.deviations import service as deviations
 from backend.devices import loans, register
 from backend.devices.register import DeviceFields, DeviceFilter, LabelMoved
 from backend.devices.service import DeviceNotFound
@@ -18,6 +19,7 @@ from backend.devices.tables import DEVICE_STATUS_LABELS, DeviceStatus
 from backend.errors import DomainError
 from backend.forms import INT4_MAX, Form, FormError, FormErrors, date_field, fields, integer, text
 from backend.patients import service as patients
+from backend.recalls import service as recalls
 from backend.web import is_htmx
 from backend.workdays import today
 
@@ -186,6 +188,9 @@ class DeviceRegisterController(Controller):
             "loans": await loans.device_loans(actor, device["id"]),
             "old_labels": await register.old_labels(device["id"]),
             "history": await register.history(actor.organisation, device["id"]),
+            # What the safety work says of the device (the domains above the register own them).
+            "deviations": await deviations.for_device(actor.organisation, device["id"]),
+            "recalls": await recalls.for_device(actor.organisation, device["id"]),
             "history_labels": register.HISTORY_LABELS, "history_values": register.HISTORY_VALUES,
         })
         return Template("devices/register_device.html", context=context, status_code=status)

@@ -310,6 +310,17 @@ async def recalls(organisation_id: int) -> list[dict]:
     return [{**dict(r), "action_label": RECALL_ACTION_LABELS[RecallAction(r["action"])]} for r in rows]
 
 
+async def for_device(organisation_id: int, device_id: int) -> list[dict]:
+    """The notices that have reached the device (its order made, or marked not found), newest
+    first, for its register page: title, the manufacturer's reference, deadline, and whether the
+    notice is closed."""
+    rows = await db.fetch(
+        "SELECT r.id, r.title, r.reference, r.deadline, r.closed_at FROM recall_device rd "
+        "JOIN recall r ON r.id = rd.recall WHERE rd.device = $2 AND r.organisation = $1 "
+        "ORDER BY r.created_at DESC, r.id DESC", organisation_id, device_id)
+    return [dict(r) for r in rows]
+
+
 async def notice(organisation_id: int, recall_id: int, page: int = 1) -> dict:
     """The notice, one page of the units it names (by individnummer) and the counts of all of them."""
     recall = await _describe(await _recall(organisation_id, recall_id))

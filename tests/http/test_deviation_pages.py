@@ -124,6 +124,11 @@ async def test_the_coordinator_raises_one_from_a_device_with_the_identity_prefil
     assert case.status_code == 200 and "Avvikelsen är registrerad" in case.text and "taget ur bruk" in case.text
     assert await db.fetchval("SELECT status FROM device WHERE id = $1", world.device) == "out_of_use"
     await assert_no_protected_details(case.text, world.patient)
+    # The device's register page lists it, and links to the case.
+    number, case_id = await db.fetchrow("SELECT number, id FROM deviation WHERE device = $1 ORDER BY id DESC LIMIT 1",
+                                        world.device)
+    register_page = (await coordinator.get("/admin/hjalpmedel/AV0001")).text
+    assert f'<a href="/avvikelser/{case_id}">{number}</a>' in register_page
 
 
 async def test_an_unknown_device_or_order_is_a_404_and_no_origin_a_swedish_400(coordinator):

@@ -91,6 +91,10 @@ async def test_orders_are_made_once_and_the_confirmation_has_identities_and_no_p
     assert again.headers["location"].endswith("skapade=0")
     assert "Inga nya arbetsordrar" in (await coordinator.get(again.headers["location"])).text
     recall_id = int(notice.rsplit("/", 1)[1])
+    # A unit's register page names the notice that reached it; a unit outside it does not.
+    assert f'<a href="/sakerhetsmeddelanden/{recall_id}">Hämtas</a>' in (
+        await coordinator.get("/admin/hjalpmedel/P000001")).text
+    assert f'/sakerhetsmeddelanden/{recall_id}"' not in (await coordinator.get("/admin/hjalpmedel/P000004")).text
     assert await db.fetchval("SELECT count(*) FROM recall_device WHERE recall = $1 AND work_order IS NOT NULL",
                              recall_id) == 3
     refused = await post_form(coordinator, notice + "/stang", {"closing_note": ""})
