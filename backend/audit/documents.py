@@ -7,40 +7,16 @@ import csv
 import io
 from datetime import date, datetime
 
-from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from backend.pdftext import latin1
+from backend.pdftext import Document, latin1
 from backend.workdays import STOCKHOLM
 
 def local(at: datetime) -> str:
     return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 
 
-class _Document(FPDF):
-    def __init__(self, title: str) -> None:
-        super().__init__(format="A4", unit="mm")
-        self.set_margins(15, 15, 15)
-        self.set_auto_page_break(True, margin=15)
-        self.set_title(latin1(title))
-        self.set_creator("Runda")
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 5, f"Sida {self.page_no()} av {{nb}}", align="R")
-
-    def heading(self, text: str, size: int = 14) -> None:
-        self.set_font("Helvetica", style="B", size=size)
-        self.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
-    def paragraph(self, text: str, size: int = 10) -> None:
-        self.set_font("Helvetica", size=size)
-        self.multi_cell(0, 5, latin1(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
-
+class _Document(Document):
     def rows(self, header: list[str], rows: list[list[str]], widths: tuple[int, ...]) -> None:
         self.set_font("Helvetica", size=8)
         with self.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD"), line_height=4,

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 
-from fpdf import FPDF
 
 from backend import db
 from backend.accounts.service import Actor
-from backend.pdftext import latin1
 from backend.deviations.rules import (
     CLASSIFICATION_LABELS,
     CONSEQUENCE_LABELS,
@@ -22,6 +20,7 @@ from backend.deviations.rules import (
     reporting_deadline,
 )
 from backend.organisations import service as organisations
+from backend.pdftext import Document, latin1
 from backend.workdays import today
 
 _YES_NO = {True: "Ja", False: "Nej", None: "-"}
@@ -85,25 +84,12 @@ def report_json(content: dict) -> bytes:
     return json.dumps(content, ensure_ascii=False, indent=2).encode()
 
 
-class _Report(FPDF):
+class _Report(Document):
     def __init__(self, title: str) -> None:
-        super().__init__(format="A4", unit="mm")
-        self.set_margins(18, 18, 18)
-        self.set_auto_page_break(True, margin=15)
-        self.set_title(latin1(title))
-        self.set_creator("Runda")
-        self.alias_nb_pages()
+        super().__init__(title, margin=18)
 
-    def footer(self) -> None:
-        self.set_y(-10)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 5, f"Sida {self.page_no()} av {{nb}}", align="R")
-
-    def heading(self, text: str, size: int = 12) -> None:
-        self.ln(2)
-        self.set_font("Helvetica", style="B", size=size)
-        self.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
-        self.ln(1)
+    def heading(self, text: str, size: int = 12, *, space_before: float = 2) -> None:
+        super().heading(text, size, space_before=space_before)
 
     def facts(self, rows: list[tuple[str, str]]) -> None:
         for label, value in rows:

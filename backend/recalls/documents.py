@@ -11,7 +11,8 @@ from datetime import date
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from backend.audit.documents import latin1, local
+from backend.audit.documents import local
+from backend.pdftext import latin1
 
 
 def _date(value: date | None) -> str:
