@@ -37,6 +37,7 @@ CREATE TABLE recall (
     -- A notice naming many units makes their orders through the job queue: since when, and who asked.
     orders_queued_at timestamptz,
     orders_queued_by integer REFERENCES staff_user(id),
+    orders_job bigint,  -- the queue's job (procrastinate_jobs.id): whether it still runs
     CHECK ((serial_from = '') = (serial_to = '')),
     CHECK (serial_from <> '' OR made_from IS NOT NULL OR made_to IS NOT NULL OR cardinality(lot_numbers) > 0),
     CHECK (made_from IS NULL OR made_to IS NULL OR made_from <= made_to),

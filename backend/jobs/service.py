@@ -145,6 +145,14 @@ async def job(organisation_id: int, job_id: int) -> dict:
     return found
 
 
+async def status_of(job_id: int) -> str | None:
+    """The job's state (todo, doing, succeeded, failed, cancelled, aborted); None once pruned."""
+    return await db.fetchval("SELECT status::text FROM procrastinate_jobs WHERE id = $1", job_id)
+
+
+LIVE = ("todo", "doing")  # a job in these states will still run
+
+
 async def _locked_status(organisation_id: int, job_id: int) -> str:
     status = await db.fetchval(Sql(
         "SELECT j.status::text FROM procrastinate_jobs j WHERE j.id = :id AND :visible FOR UPDATE",

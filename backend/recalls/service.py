@@ -21,6 +21,7 @@ from backend.db import Sql, raw
 from backend.devices import service as devices
 from backend.errors import DomainError, SeveralErrors
 from backend.jobs import queue
+from backend.jobs import service as jobs
 from backend.organisations import service as organisations
 from backend.patients import service as patients
 from backend.recalls.selection import Criteria, SerialRange, SerialRangeError, undecidable
@@ -392,7 +393,7 @@ async def create_orders(actor: Actor, recall_id: int) -> OrdersStarted:
         recall = await _recall(actor.organisation, recall_id, lock=True)
         if recall["closed_at"] is not None:
             raise RecallError("Säkerhetsmeddelandet är stängt. Inga fler arbetsordrar skapas för det.")
-        if recall["orders_queued_at"] is not None:
+        if recall["orders_queued_at"] is not None and await _job_live(recall):
             raise RecallError("Arbetsordrarna skapas redan i bakgrunden. Vänta tills det är klart.")
         # Condemned units get no order (nothing to check or fetch); units condemned later keep theirs.
         await db.execute(Sql(
@@ -406,11 +407,23 @@ async def create_orders(actor: Actor, recall_id: int) -> OrdersStarted:
             "SELECT count(*) FROM recall_device WHERE recall = $1 AND work_order IS NULL AND not_found_at IS NULL",
             recall_id)
         if waiting <= ORDERS_AT_ONCE:
+            await _clear_queued(recall_id)  # a stopped job's leftovers, if any, are made now
             return OrdersStarted(made=await _order_batch(recall, actor.id, ORDERS_AT_ONCE), queued=0)
-        await db.execute("UPDATE recall SET orders_queued_at = now(), orders_queued_by = $2 WHERE id = $1",
-                         recall_id, actor.id)
-        await queue.defer(ORDERS_TASK, recall_id=recall_id, organisation_id=actor.organisation, actor_id=actor.id)
+        job = await queue.defer(ORDERS_TASK, recall_id=recall_id, organisation_id=actor.organisation,
+                                actor_id=actor.id)
+        await db.execute("UPDATE recall SET orders_queued_at = now(), orders_queued_by = $2, orders_job = $3 "
+                         "WHERE id = $1", recall_id, actor.id, job)
         return OrdersStarted(made=0, queued=waiting)
+
+
+async def _job_live(recall: dict) -> bool:
+    """The notice's orders job will still run (it has not failed, been cancelled or pruned)."""
+    return recall["orders_job"] is not None and await jobs.status_of(recall["orders_job"]) in jobs.LIVE
+
+
+async def _clear_queued(recall_id: int) -> None:
+    await db.execute("UPDATE recall SET orders_queued_at = NULL, orders_queued_by = NULL, orders_job = NULL "
+                     "WHERE id = $1", recall_id)
 
 
 async def _order_batch(recall: dict, actor_id: int | None, limit: int) -> int:
@@ -446,19 +459,22 @@ async def make_queued_orders(organisation_id: int, recall_id: int, actor_id: int
             batch = 0 if recall["closed_at"] is not None else await _order_batch(recall, actor_id, batch_size)
             made += batch
             if batch < batch_size:
-                await db.execute("UPDATE recall SET orders_queued_at = NULL, orders_queued_by = NULL WHERE id = $1",
-                                 recall_id)
+                await _clear_queued(recall_id)
                 return made
 
 
 async def orders_progress(organisation_id: int, recall_id: int) -> dict:
-    """How far the job queue has come with the notice's orders: units with an order of all reached."""
+    """How far the job queue has come with the notice's orders: units with an order of all reached;
+    `stopped` when its job failed or was cancelled before it was done (the orders can be asked
+    for again: those already made are not made twice)."""
     recall = await _recall(organisation_id, recall_id)
+    live = recall["orders_queued_at"] is not None and await _job_live(recall)
     row = await db.fetchrow(
         "SELECT count(*) FILTER (WHERE work_order IS NOT NULL OR not_found_at IS NOT NULL) AS done, count(*) AS total "
         "FROM recall_device WHERE recall = $1", recall_id)
     total = row["total"] or 0
-    return {"recall_id": recall_id, "running": recall["orders_queued_at"] is not None, "done": row["done"],
+    return {"recall_id": recall_id, "running": live, "stopped": recall["orders_queued_at"] is not None and not live,
+            "done": row["done"],
             "total": total, "percent": 100 if not total else round(100 * row["done"] / total)}
 
 

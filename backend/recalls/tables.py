@@ -2,7 +2,7 @@
 
 from enum import Enum
 
-from piccolo.columns import Array, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import Array, BigInt, Date, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from backend.accounts.tables import StaffUser
@@ -42,6 +42,7 @@ class Recall(Table, tablename="recall"):
     closing_note = Text(default="")
     orders_queued_at = Timestamptz(null=True)  # its orders are being made by the job queue
     orders_queued_by = ForeignKey(StaffUser, null=True)
+    orders_job = BigInt(null=True)  # the queue's job: whether it still runs, or stopped
 
 
 class RecallArticle(Table, tablename="recall_article"):

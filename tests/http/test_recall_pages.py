@@ -174,3 +174,19 @@ async def test_a_notice_naming_many_units_shows_the_job_queues_progress_until_it
     assert "3 av 3 hjälpmedel" in status.text and status.headers.get("hx-refresh") == "true"
     page = await coordinator.get(notice)
     assert "Skapa arbetsordrar" in page.text and "ordrar-status" not in page.text
+
+
+async def test_a_stopped_orders_job_is_said_on_the_notice_and_the_orders_can_be_asked_for_again(
+        world, coordinator, monkeypatch):
+    from backend.recalls import service as recalls
+
+    monkeypatch.setattr(recalls, "ORDERS_AT_ONCE", 1)
+    created = await post_form(coordinator, "/sakerhetsmeddelanden/ny", form(world, title="Stoppat jobb"))
+    notice = created.headers["location"].split("?")[0]
+    assert "klart=bakgrund" in (await post_form(coordinator, notice + "/arbetsordrar")).headers["location"]
+    recall_id = int(notice.rsplit("/", 1)[1])
+    await db.execute("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = "
+                     "(SELECT orders_job FROM recall WHERE id = $1)", recall_id)
+    page = (await coordinator.get(notice)).text
+    assert "stoppades innan det var klart" in page and "Skapa arbetsordrar" in page and "ordrar-status" not in page
+    assert "klart=bakgrund" in (await post_form(coordinator, notice + "/arbetsordrar")).headers["location"]

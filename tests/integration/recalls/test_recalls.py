@@ -255,3 +255,22 @@ async def test_the_job_makes_its_orders_in_batches_and_goes_on_where_a_stopped_o
     orders = await orders_of(world, recall_id)
     assert len(orders) == 3 and len({o["device"] for o in orders}) == 3
     assert not (await recalls.orders_progress(world.organisation, recall_id))["running"]
+
+
+async def test_a_stopped_orders_job_is_shown_and_the_orders_can_be_asked_for_again(world, monkeypatch):
+    monkeypatch.setattr(recalls, "ORDERS_AT_ONCE", 2)
+    recall_id = await recalls.create_recall(actor(world), notice(world), date.today())
+    assert (await recalls.create_orders(actor(world), recall_id)).queued == 3
+    # The job failed for good (its retries spent) before it made anything.
+    job = await db.fetchval("SELECT orders_job FROM recall WHERE id = $1", recall_id)
+    await db.execute("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = $1", job)
+    progress = await recalls.orders_progress(world.organisation, recall_id)
+    assert progress["stopped"] and not progress["running"] and progress["done"] == 0
+    page = await recalls.notice(world.organisation, recall_id)
+    assert page["progress"]["stopped"]
+    # Asked again, a new job makes them; nothing is made twice.
+    again = await recalls.create_orders(actor(world), recall_id)
+    assert again.queued == 3 and await db.fetchval("SELECT orders_job FROM recall WHERE id = $1", recall_id) != job
+    await run_jobs()
+    assert len(await orders_of(world, recall_id)) == 3
+    assert not (await recalls.orders_progress(world.organisation, recall_id))["stopped"]
