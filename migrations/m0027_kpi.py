@@ -49,6 +49,7 @@ CREATE TABLE board_report (
     last_month date NOT NULL CHECK (last_month >= first_month),
     status varchar(10) NOT NULL CHECK (status IN ('queued', 'done', 'failed')),
     pdf bytea,
+    job bigint,  -- the queue's job making a long one (procrastinate_jobs.id); NULL when made at once
     created_at timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz
 );

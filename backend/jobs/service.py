@@ -145,12 +145,11 @@ async def job(organisation_id: int, job_id: int) -> dict:
     return found
 
 
-async def status_of(job_id: int) -> str | None:
-    """The job's state (todo, doing, succeeded, failed, cancelled, aborted); None once pruned."""
-    return await db.fetchval("SELECT status::text FROM procrastinate_jobs WHERE id = $1", job_id)
-
-
-LIVE = ("todo", "doing")  # a job in these states will still run
+def stopped_sql(job: Sql) -> Sql:
+    """A condition for the caller's query: the job `job` (an id) will not run any more — it failed,
+    was cancelled or aborted, or is gone — so whatever waited for it waits in vain."""
+    return Sql("coalesce((SELECT j.status::text FROM procrastinate_jobs j WHERE j.id = :job), 'gone') "
+               "NOT IN ('todo', 'doing')", job=job)
 
 
 async def _locked_status(organisation_id: int, job_id: int) -> str:

@@ -418,7 +418,8 @@ async def create_orders(actor: Actor, recall_id: int) -> OrdersStarted:
 
 async def _job_live(recall: dict) -> bool:
     """The notice's orders job will still run (it has not failed, been cancelled or pruned)."""
-    return recall["orders_job"] is not None and await jobs.status_of(recall["orders_job"]) in jobs.LIVE
+    return recall["orders_job"] is not None and not await db.fetchval(
+        Sql("SELECT :stopped", stopped=jobs.stopped_sql(recall["orders_job"])))
 
 
 async def _clear_queued(recall_id: int) -> None:

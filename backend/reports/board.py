@@ -11,7 +11,9 @@ from decimal import Decimal
 from fpdf import FPDF
 
 from backend import db
+from backend.db import Sql, raw
 from backend.errors import DomainError
+from backend.jobs import service as jobs
 from backend.organisations import service as organisations
 from backend.pdftext import latin1
 from backend.reports.charts import figure, month_label
@@ -99,7 +101,8 @@ async def start(organisation_id: int, first: date, last: date, today: date) -> i
             "INSERT INTO board_report (organisation, first_month, last_month, status) VALUES ($1, $2, $3, 'queued') "
             "RETURNING id", organisation_id, first, last)
         if len(months_between(first, last)) > AT_ONCE_MONTHS:
-            await tasks.request_board_report(report_id, organisation_id)
+            job = await tasks.request_board_report(report_id, organisation_id)
+            await db.execute("UPDATE board_report SET job = $2 WHERE id = $1", report_id, job)
     if len(months_between(first, last)) <= AT_ONCE_MONTHS:
         await make(report_id, today=today)
     return report_id
@@ -122,15 +125,23 @@ async def make(report_id: int, *, today: date | None = None) -> str:
     return "done"
 
 
+def _status() -> Sql:
+    """The report's status, 'failed' when it waits for a job that will not run any more."""
+    return Sql("CASE WHEN b.status = 'queued' AND b.job IS NOT NULL AND :stopped THEN 'failed' ELSE b.status END",
+               stopped=jobs.stopped_sql(raw("b.job")))
+
+
 async def report_state(organisation_id: int, report_id: int) -> dict | None:
-    row = await db.fetchrow("SELECT id, first_month, last_month, status, created_at, finished_at FROM board_report "
-                            "WHERE id = $1 AND organisation = $2", report_id, organisation_id)
+    row = await db.fetchrow(Sql("SELECT b.id, b.first_month, b.last_month, :status AS status, b.created_at, "
+                                "b.finished_at FROM board_report b WHERE b.id = :id AND b.organisation = :org",
+                                status=_status(), id=report_id, org=organisation_id))
     return dict(row) if row else None
 
 
 async def recent(organisation_id: int, limit: int = 5) -> list[dict]:
-    rows = await db.fetch("SELECT id, first_month, last_month, status, created_at FROM board_report "
-                          "WHERE organisation = $1 ORDER BY id DESC LIMIT $2", organisation_id, limit)
+    rows = await db.fetch(Sql("SELECT b.id, b.first_month, b.last_month, :status AS status, b.created_at "
+                              "FROM board_report b WHERE b.organisation = :org ORDER BY b.id DESC LIMIT :limit",
+                              status=_status(), org=organisation_id, limit=limit))
     return [dict(r) for r in rows]
 
 

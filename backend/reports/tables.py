@@ -43,6 +43,7 @@ class BoardReport(Table, tablename="board_report"):
     last_month = Date()
     status = Varchar(length=10)
     pdf = Bytea(null=True)
+    job = BigInt(null=True)  # the queue's job making a long one
     created_at = Timestamptz()
     finished_at = Timestamptz(null=True)
 

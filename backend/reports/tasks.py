@@ -38,5 +38,6 @@ async def request_refresh(organisation_id: int) -> None:
     await queue.defer(REFRESH_TASK, queueing_lock=f"{REFRESH_TASK}:{organisation_id}", organisation_id=organisation_id)
 
 
-async def request_board_report(report_id: int, organisation_id: int) -> None:
-    await queue.defer(BOARD_TASK, report_id=report_id, organisation_id=organisation_id)
+async def request_board_report(report_id: int, organisation_id: int) -> int | None:
+    """Queue the report's making; the job's id (the report page tells when it stopped)."""
+    return await queue.defer(BOARD_TASK, report_id=report_id, organisation_id=organisation_id)

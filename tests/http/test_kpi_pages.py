@@ -189,6 +189,15 @@ async def test_a_long_board_report_is_made_by_the_job_queue(region):
     assert (await board.report_state(region.organisation, report_id))["status"] == "done"
 
 
+async def test_a_long_board_report_whose_job_stopped_says_it_failed(region, app):
+    month = region.last_month
+    report_id = await board.start(region.organisation, add_months(month, -11), month, today())
+    await db.execute("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = "
+                     "(SELECT job FROM board_report WHERE id = $1)", report_id)
+    assert (await board.report_state(region.organisation, report_id))["status"] == "failed"
+    assert [r["status"] for r in await board.recent(region.organisation) if r["id"] == report_id] == ["failed"]
+
+
 async def test_digital_fault_reports_are_shown_beside_the_same_month_a_year_before(region, app):
     client = await signed_in_client(app, region.organisation, region.staff["coordinator"])
     try:
