@@ -55,8 +55,13 @@ def _scale(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0 < value <= 40:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 40 (the whole country), got {text}")
+    from backend.demo.regions import MAX_REGIONS
+
+    if not 0 < value <= MAX_REGIONS:
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {MAX_REGIONS} (the whole country: {MAX_REGIONS} regions), got {text}")
+    if value > 1 and value != int(value):
+        raise argparse.ArgumentTypeError(f"above 1 the scale is a number of regions, a whole number, got {text}")
     return value
 
 
@@ -102,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=cmd_migrate)
 
     demo = sub.add_parser("demo", help="load a realistic demo region")
-    demo.add_argument("--scale", type=_scale, default=1.0, help="1 = Region Västmanland (default)")
+    demo.add_argument("--scale", type=_scale, default=1.0,
+                      help="1 = Region Västmanland (default); below 1 a part of it; N above 1 = N regions of its "
+                           "size (35: the whole country)")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database holds data")
     demo.set_defaults(run=cmd_demo)
@@ -202,7 +209,8 @@ def _load_demo(url: str, scale: float, seed: int, if_empty: bool) -> None:
                 print("runda: the database already holds data; demo not loaded")
                 return
             raise CommandError("the database already holds data; the demo loads only into an empty database")
-        print(f"runda: loading the demo region at scale {scale:g} (seed {seed})")
+        what = "the demo region" if scale <= 1 else f"{scale:g} demo regions"
+        print(f"runda: loading {what} at scale {scale:g} (seed {seed})")
         summary = await load_demo(scale=scale, seed=seed, progress=lambda line: print(f"  {line}", flush=True))
         print(f"runda: demo loaded in {summary.seconds:.1f} s")
 

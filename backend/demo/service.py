@@ -12,9 +12,10 @@ Västmanland, 2025).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Callable
 
@@ -28,6 +29,7 @@ from backend.demo.organisations import build_organisations
 from backend.demo.patients import build_patients
 from backend.demo.planning import plan
 from backend.demo.production import month_of_fu
+from backend.demo.regions import CENTRES, MAX_REGIONS, Centre, move
 from backend.demo.resources import build_resources, load_resources
 from backend.routing.kpi import record_past_days
 from backend.demo.staff import build_staff
@@ -41,18 +43,15 @@ from backend.demo.workorders import (
 from backend.organisations import service as organisations
 from backend.reports.facts import refresh as refresh_kpis
 
-MAX_SCALE = 40
-
-ORGANISATION_NAME = "Hjälpmedelscentrum Västmanland"
-ORGANISATION_SLUG = "vastmanland"
-ORGANISATION_PHONE = "021-17 30 00"
+MAX_SCALE = MAX_REGIONS  # 35 centres of Västmanland's size: the whole country
 
 
 @dataclass(frozen=True)
 class DemoSummary:
-    organisation_id: int
-    counts: dict[str, int]  # table name -> rows inserted
+    organisation_id: int  # the first region's (Västmanland)
+    counts: dict[str, int]  # table name -> rows inserted, all regions together
     seconds: float
+    organisations: list[int] = field(default_factory=list)  # every region's, in order
 
 
 class DemoAlreadyLoaded(RuntimeError):
@@ -123,6 +122,8 @@ def _work_orders(orders: Orders) -> list[dict]:
 def _check_scale(scale: float) -> None:
     if not isinstance(scale, (int, float)) or math.isnan(scale) or scale <= 0 or scale > MAX_SCALE:
         raise ValueError(f"scale must be above 0 and at most {MAX_SCALE}, not {scale}")
+    if scale > 1 and scale != int(scale):
+        raise ValueError(f"a scale above 1 is a number of regions, a whole number, not {scale}")
 
 
 # --- Loading ---------------------------------------------------------------------------
@@ -167,36 +168,144 @@ _LABELS = {"patients": "patients", "devices": "devices", "work_orders": "work or
 _CHUNK = 20_000
 
 
+@dataclass
+class _Built:
+    """One region's rows, built in memory (in a thread, while another region loads)."""
+
+    centre: Centre
+    region: Region
+    fittings: object
+    faults: object
+    resources: object
+
+
+def _build(centre: Centre, scale: float, seed: int, today: date, progress: Callable[[str], None]) -> _Built:
+    region = build_region(scale, seed, today, progress)
+    fittings = build_fittings(region, seed, today, scale,
+                              WorkCalendar(today - timedelta(days=800), today + timedelta(days=200)))
+    faults = build_faults(region, seed, today)
+    resources = build_resources(region.staff, region.staff_areas, region.cost_bearers, region.categories)
+    move(region, fittings, faults, resources, centre)
+    return _Built(centre, region, fittings, faults, resources)
+
+
+def regions_of(scale: float) -> int:
+    """How many regions a scale means: up to 1 one region (a part of it below 1), above 1 that many."""
+    _check_scale(scale)
+    return int(scale) if scale > 1 else 1
+
+
+def region_seed(seed: int, k: int) -> int:
+    """Region k's own seed: the first region keeps the seed, so it is the same at every scale."""
+    return seed + 7919 * k
+
+
 async def load_demo(
     scale: float = 1.0,
     seed: int = 1,
     progress: Callable[[str], None] = lambda m: None,
     today: date | None = None,
+    regions: int | None = None,
 ) -> DemoSummary:
-    """Generate the demo region and load it in one transaction; nothing stays on failure."""
-    _check_scale(scale)
+    """Generate the demo and load it, one region (organisation) per transaction; nothing stays on failure.
+
+    Up to scale 1 that is Västmanland (a part of it below 1); at scale N above 1 it is N centres of
+    Västmanland's shape (regions.py), two at a time: each is built in a thread and copied in on its
+    own connection, so Python and PostgreSQL (one backend per region) keep both cores busy."""
+    count = regions_of(scale) if regions is None else regions  # `regions`: that many at `scale` each (tests)
+    if not 1 <= count <= MAX_REGIONS:
+        raise ValueError(f"regions must be from 1 to {MAX_REGIONS}, not {count}")
+    region_scale = min(scale, 1.0)
     started = time.perf_counter()
     today = today or datetime.now(TZ).date()
-    region = build_region(scale, seed, today, progress)
-    fittings = build_fittings(region, seed, today, scale,
-                              WorkCalendar(today - timedelta(days=800), today + timedelta(days=200)))
-    faults = build_faults(region, seed, today)
+    centres = CENTRES[:count]
     counts: dict[str, int] = {}
+    loads = asyncio.Semaphore(LOADS_AT_ONCE)
+    reserve = _Reserve()
+    # The regions take their organisation and id ranges in order (Västmanland's first, whichever is
+    # built first), so the first region's people are the first of each role, as at scale 1.
+    turns = [asyncio.Event() for _ in centres]
+
+    async def one(k: int, centre: Centre) -> None:
+        try:
+            built = await asyncio.to_thread(_build, centre, region_scale, region_seed(seed, k), today,
+                                            progress if count == 1 else _silent)
+            region_started = time.perf_counter()
+            org_id, made = await _load_region(built, progress if count == 1 else _silent, today, reserve,
+                                              analyze=count == 1 or _analyze_after(k),
+                                              turn=(turns[k - 1] if k else None, turns[k]))
+            del built
+        finally:
+            loads.release()
+        loaded[k] = org_id
+        for table, n in made.items():
+            counts[table] = counts.get(table, 0) + n
+        if count > 1:
+            done = sum(1 for x in loaded if x is not None)
+            elapsed = time.perf_counter() - started
+            progress(f"region {done}/{count} {centre.name}: {made['device']:,} devices, {made['patient']:,} "
+                     f"patients, {made['work_order']:,} work orders in {time.perf_counter() - region_started:.1f} s "
+                     f"(about {elapsed / done * (count - done) / 60:.0f} min left)")
+
+    loaded: list[int | None] = [None] * count
+    try:
+        async with asyncio.TaskGroup() as group:
+            for k, centre in enumerate(centres):
+                await loads.acquire()  # in order here, so a region never waits for a later one's turn
+                group.create_task(one(k, centre))
+    except BaseException as exc:
+        for org_id in loaded:  # nothing stays on failure: the regions loaded before go too
+            if org_id is not None:
+                await delete_organisation(org_id)
+        if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+            raise exc.exceptions[0] from None
+        raise
+    if count > 1:
+        await db.execute("ANALYZE")
+        progress("planner statistics updated")
+    seconds = time.perf_counter() - started
+    progress(f"done in {seconds:.1f} s")
+    return DemoSummary(organisation_id=loaded[0], counts=counts, seconds=seconds, organisations=loaded)
+
+
+# Of many regions, two load at a time: PostgreSQL copies and indexes one region on one core while
+# the next region is built (and encoded) in Python or copied on the other.
+LOADS_AT_ONCE = 2
+
+
+def _silent(line: str) -> None:
+    """Of many regions, each reports once when loaded, not line by line."""
+
+
+def _analyze_after(k: int) -> bool:
+    """Of many regions, fresh planner statistics after the 1st, 2nd, 4th, 8th… (each a whole-database
+    ANALYZE): the domains' own functions that finish each region plan with them."""
+    return (k + 1) & k == 0
+
+
+async def _load_region(built: _Built, progress: Callable[[str], None], today: date, reserve: _Reserve,
+                       analyze: bool, turn: tuple[asyncio.Event | None, asyncio.Event]) -> tuple[int, dict[str, int]]:
+    """Copy one built region in, in one transaction, then run what the centre does with the data.
+    `turn`: the event to wait for before taking an organisation id and id ranges, and the one to set after."""
+    region, centre = built.region, built.centre
+    counts: dict[str, int] = {}
+    wait_for, done = turn
+    if wait_for is not None:
+        await wait_for.wait()
     async with db.transaction():
         async with db.connection() as conn:  # the connection itself: asyncpg's COPY
-            exists = await conn.fetchval("SELECT id FROM organisation WHERE slug = $1", ORGANISATION_SLUG)
+            exists = await conn.fetchval("SELECT id FROM organisation WHERE slug = $1", centre.slug)
             if exists is not None:
-                raise DemoAlreadyLoaded(
-                    f"the demo organisation '{ORGANISATION_SLUG}' exists already (id {exists})"
-                )
+                raise DemoAlreadyLoaded(f"the demo organisation '{centre.slug}' exists already (id {exists})")
             org_id = await conn.fetchval(
                 "INSERT INTO organisation (name, slug, phone) VALUES ($1, $2, $3) RETURNING id",
-                ORGANISATION_NAME, ORGANISATION_SLUG, ORGANISATION_PHONE,
+                centre.name, centre.slug, centre.phone,
             )
             counts["organisation"] = 1
             bases: dict[str, int] = {}
             for table, attr, _, _, _ in _TABLES:
-                bases[table] = await _reserve_ids(conn, table, len(getattr(region, attr)))
+                bases[table] = await reserve(conn, table, len(getattr(region, attr)))
+            done.set()
             for table, attr, columns, fks, has_org in _TABLES:
                 rows = getattr(region, attr)
                 records = _records(rows, columns, fks, bases, table, org_id if has_org else None)
@@ -220,42 +329,44 @@ async def load_demo(
                          for a in region.staff_areas])
             counts["staff_area"] = len(region.staff_areas)
             # The technicians as planning resources (homes, hours, lunch, skills, a driving limit).
-            counts.update(await load_resources(conn, org_id, build_resources(
-                region.staff, region.staff_areas, region.cost_bearers, region.categories), bases))
-            counts.update(await load_fittings(conn, org_id, fittings, bases, _reserve_ids))
+            counts.update(await load_resources(conn, org_id, built.resources, bases))
+            counts.update(await load_fittings(conn, org_id, built.fittings, bases, reserve))
             progress(f"fitting bookings {counts['fitting_booking']}")
-            counts.update(await load_faults(conn, org_id, faults, bases, _reserve_ids))
+            counts.update(await load_faults(conn, org_id, built.faults, bases, reserve))
             progress(f"device tokens {counts['device_token']}, fault reports {counts['fault_report']}")
-    # Fresh statistics for the planner: right after a bulk load it would otherwise plan for
-    # empty tables (a full scan of checklist answers instead of its index) until autovacuum comes by.
-    await db.execute("ANALYZE")
-    progress("planner statistics updated")
     try:
+        if analyze:
+            # Fresh statistics for the planner: right after a bulk load it would otherwise plan for
+            # empty tables (a full scan of checklist answers instead of its index) until autovacuum comes by.
+            await db.execute("ANALYZE")
+            progress("planner statistics updated")
         made = await month_of_fu(org_id, today, progress)
+        counts["work_order"] += made.pop("work_order")
+        counts.update(made)
+        # The driving KPI's past days (the planned km of two years of technician-days, as the nightly
+        # job keeps them), so /planering/korstracka has figures from the first start.
+        counts["route_day"] = await record_past_days(org_id, today)
+        progress(f"route days {counts['route_day']}")
+        # The KPI summary (the dashboard's figures), as the nightly job keeps it, so /oversikt has
+        # figures from the first start.
+        counts["kpi_fact"] = await refresh_kpis(org_id, today)
+        progress(f"kpi facts {counts['kpi_fact']}")
     except BaseException:
         await delete_organisation(org_id)  # nothing stays on failure, this part included
         raise
-    counts["work_order"] += made.pop("work_order")
-    counts.update(made)
-    # The driving KPI's past days (the planned km of two years of technician-days, as the nightly
-    # job keeps them), so /planering/korstracka has figures from the first start.
-    try:
-        counts["route_day"] = await record_past_days(org_id, today)
-    except BaseException:
-        await delete_organisation(org_id)
-        raise
-    progress(f"route days {counts['route_day']}")
-    # The KPI summary (the dashboard's figures), as the nightly job keeps it, so /oversikt has figures
-    # from the first start.
-    try:
-        counts["kpi_fact"] = await refresh_kpis(org_id, today)
-    except BaseException:
-        await delete_organisation(org_id)
-        raise
-    progress(f"kpi facts {counts['kpi_fact']}")
-    seconds = time.perf_counter() - started
-    progress(f"done in {seconds:.1f} s")
-    return DemoSummary(organisation_id=org_id, counts=counts, seconds=seconds)
+    return org_id, counts
+
+
+class _Reserve:
+    """`_reserve_ids` for regions loading at once: they take turns, so their ranges never overlap
+    (nextval and setval are two steps)."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+
+    async def __call__(self, conn, table: str, n: int) -> int:
+        async with self.lock:
+            return await _reserve_ids(conn, table, n)
 
 
 async def _reserve_ids(conn, table: str, n: int) -> int:

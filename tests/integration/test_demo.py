@@ -153,7 +153,7 @@ async def test_delete_organisation_leaves_nothing(database):
     assert not await _demo_exists()
 
 
-@pytest.mark.parametrize("scale", [0, -2, 41])
+@pytest.mark.parametrize("scale", [0, -2, 36])
 async def test_invalid_scale_writes_nothing(database, scale):
     with pytest.raises(ValueError, match="scale"):
         await load_demo(scale=scale, today=TODAY)

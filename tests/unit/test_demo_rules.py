@@ -37,7 +37,7 @@ def test_calendar_agrees_with_backend_workdays():
         day += timedelta(days=1)
 
 
-@pytest.mark.parametrize("scale", [0, -1, 40.5, math.nan])
+@pytest.mark.parametrize("scale", [0, -1, 35.5, 36, 1.5, math.nan])
 def test_scale_out_of_range_is_refused(scale):
     with pytest.raises(ValueError, match="scale"):
         build_region(scale=scale, seed=1, today=TODAY)
