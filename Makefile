@@ -11,7 +11,7 @@ SCALE  ?= 1
 run: install
 	RUNDA_DEV=1 $(BIN)/runda dev --scale $(SCALE)
 
-test: install-test browser oidc-provider
+test: install-test browser oidc-provider pgbouncer
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install-test wrk
@@ -62,6 +62,27 @@ oidc-provider:
 		echo "node is not installed: OpenID sign-in tests will be skipped (install Debian's nodejs and npm)"; \
 	elif [ ! -d tests/support/oidc/node_modules/oidc-provider ]; then \
 		npm ci --prefix tests/support/oidc --no-audit --no-fund --silent; \
+	fi
+
+# The connection-pooler tests' PgBouncer, from Debian: tests/integration/test_pgbouncer.py starts
+# its own (transaction mode, its own ini file, a free port), so the package's service is disabled
+# and stopped at once: nothing is left running system-wide. Without it the tests are skipped
+# locally; in CI a missing pgbouncer fails the run.
+.PHONY: pgbouncer
+pgbouncer:
+	@if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+		if [ "$$SUDO" != none ]; then \
+			echo "Installing Debian's pgbouncer for the connection-pooler tests..."; \
+			$$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; \
+			{ $$SUDO systemctl disable --now pgbouncer || $$SUDO service pgbouncer stop; \
+			  $$SUDO update-rc.d pgbouncer disable; } >/dev/null 2>&1 || true; \
+		fi; \
+	fi; \
+	if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then \
+		if [ "$$CI" = "true" ]; then echo "pgbouncer is missing and could not be installed" >&2; exit 1; fi; \
+		echo "pgbouncer is not installed: the connection-pooler tests will be skipped (install Debian's pgbouncer)"; \
 	fi
 
 # The benchmark's load generator, from Debian.

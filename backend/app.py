@@ -63,7 +63,7 @@ from backend.visits.conflict_routes import ConflictController, KeptPhotoControll
 from backend.visits.routes import DayController, PhotoController, ProtocolController, VisitController
 from backend.workorders.routes import WorkOrderController
 from backend.auth import actor_middleware, csrf_config, rate_limit, session_config
-from backend.settings import Settings
+from backend.settings import PoolSettings, Settings
 from backend.system.routes import SystemController
 from backend.web import (
     BAD_DATA_ERRORS,
@@ -87,11 +87,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # `runda serve` starts the embedded server itself and hands over its URL; an app
         # created without one (e.g. by a bare ASGI server) starts it here instead.
         if settings.database_url:
-            async with _pool(settings.database_url):
+            async with _pool(settings.database_url, settings.database.web()):
                 yield
         else:
             with db.embedded_server(settings.data_dir) as url:
-                async with _pool(url):
+                async with _pool(url, settings.database.web()):
                     yield
 
     handlers = [
@@ -188,11 +188,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 @asynccontextmanager
-async def _pool(url: str) -> AsyncIterator[None]:
+async def _pool(url: str, pool: PoolSettings) -> AsyncIterator[None]:
     # A pool already open in this process (a test session's) is used, not replaced.
     owns_pool = not db.pool_is_open()
     if owns_pool:
-        db.configure(url)
+        db.configure(url, pool)
         await db.start_pool()
     try:
         await db.ensure_migrated()

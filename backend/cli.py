@@ -22,7 +22,7 @@ from typing import Iterator
 
 from backend import db
 from backend.accounts.tables import ROLE_LABELS, Role
-from backend.settings import ConfigError, Settings
+from backend.settings import ConfigError, DatabaseSettings, PoolSettings, Settings
 
 
 class CommandError(Exception):
@@ -162,9 +162,12 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 def _run_with_pool(url: str, work) -> object:
+    # A one-off command's pool: through the pooler if there is one, no statement timeout.
+    pool = DatabaseSettings.from_env().command()
+
     async def run() -> object:
-        db.configure(url)
-        await db.start_pool(max_size=4)
+        db.configure(url, pool)
+        await db.start_pool()
         try:
             return await work()
         finally:
@@ -231,25 +234,34 @@ def cmd_worker(args: argparse.Namespace) -> None:
 
     settings = Settings.from_env()
     logs.configure(settings.log_level)
+    pool = settings.database.worker(args.concurrency)
+    if settings.database.worker_url:  # straight to PostgreSQL, past the web's pooler
+        asyncio.run(db.check_reachable(settings.database.worker_url))
+        asyncio.run(_work(settings.database.worker_url, pool, args.concurrency, once=args.once,
+                          periodic=not args.no_periodic))
+        return
     with database(settings) as url:
-        asyncio.run(_work(url, args.concurrency, once=args.once, periodic=not args.no_periodic))
+        asyncio.run(_work(url, pool, args.concurrency, once=args.once, periodic=not args.no_periodic))
 
 
-async def _work(url: str, concurrency: int, *, once: bool, periodic: bool) -> None:
+async def _work(url: str, pool: PoolSettings, concurrency: int, *, once: bool, periodic: bool) -> None:
     from backend.jobs import queue
 
-    db.configure(url)
-    await db.start_pool(max_size=concurrency + 2)
+    pooled = pool.pooler == "transaction"
+    db.configure(url, pool)
+    await db.start_pool()
     try:
         await db.ensure_migrated()
-        async with queue.opened(url, max_size=concurrency + 4):
+        async with queue.opened(url, max_size=concurrency + 4, through_pooler=pooled):
+            # LISTEN does not pass a transaction pooler: there the worker finds new jobs by polling.
             worker = queue.worker(concurrency=concurrency, once=once, periodic=periodic,
-                                  install_signal_handlers=not once)
+                                  install_signal_handlers=not once, listen=not pooled)
             if once:
                 await worker.run()
                 print("runda: the jobs that were ready have run; none is ready now")
                 return
-            print(f"runda: worker running {concurrency} job(s) at once on {db.describe(url)}; "
+            print(f"runda: worker running {concurrency} job(s) at once on {db.describe(url)}"
+                  f"{' (through the pooler: polling for new jobs)' if pooled else ''}; "
                   "SIGTERM or Ctrl-C stops it after the running jobs", flush=True)
             parent = os.environ.get(PARENT_ENV)
             watching = asyncio.create_task(_stop_with_parent(int(parent), worker)) if parent else None

@@ -2,6 +2,12 @@
 
 Piccolo finds its engine through `backend.piccolo_conf.DB`; this module points that
 engine at the right server and opens and closes its connection pool.
+
+Behind a transaction-mode pooler (PgBouncer, DATABASE_POOLER=transaction) consecutive
+transactions of one asyncpg connection may run on different server connections, so nothing
+may outlive a transaction on the server: no named prepared statements (asyncpg's statement
+cache is off; see `connect_options`), no session SET, LISTEN or session advisory locks
+(Runda uses none: its advisory locks are all `pg_advisory_xact_lock`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from backend.piccolo_conf import DB
-from backend.settings import PROJECT_ROOT
+from backend.settings import PROJECT_ROOT, DatabaseSettings, PoolSettings
 
 log = logging.getLogger("runda.db")
 
@@ -146,9 +152,49 @@ def describe(url: str) -> str:
     return urlunsplit(parts)
 
 
-def configure(url: str) -> None:
-    """Point Piccolo's engine at `url`. Must happen before the pool starts."""
-    DB.config = {"dsn": url}
+# How the configured pool talks to PostgreSQL (set by `configure`).
+_pool_settings = PoolSettings()
+
+
+def configure(url: str, pool: PoolSettings | None = None) -> None:
+    """Point Piccolo's engine at `url`, talking to it as `pool` says (None: as the web server
+    does, from the environment's DATABASE_* settings). Must happen before the pool starts."""
+    global _pool_settings
+    _pool_settings = pool if pool is not None else DatabaseSettings.from_env().web()
+    DB.config = connect_options(url, _pool_settings)
+
+
+def connect_options(url: str, pool: PoolSettings) -> dict[str, object]:
+    """asyncpg's connection arguments for `pool` (Piccolo hands them to asyncpg.create_pool).
+
+    Directly to PostgreSQL, the statement timeout is the server's own `statement_timeout`, sent as
+    a startup parameter: it holds for every statement of the session, and a statement that runs
+    too long fails with QueryCanceledError ("canceling statement due to statement timeout").
+
+    Through a transaction pooler neither works. asyncpg's statement cache prepares *named*
+    statements (`__asyncpg_stmt_1__`…) that live on one server connection, and the next query may
+    run on another ("prepared statement … does not exist" / "… already exists"): with the cache
+    off, asyncpg uses the unnamed statement and sends Parse again with every Bind, in the same
+    round trip, which is safe. (PgBouncer 1.21+ can track named ones with max_prepared_statements;
+    Debian 12 ships 1.18, which cannot.) And PgBouncer refuses a `statement_timeout` startup
+    parameter ("unsupported startup parameter"; 1.20+ could pass it on with
+    track_extra_parameters, 1.18 cannot), while a SET would stick to whichever server connection
+    ran it and leak to other clients. So there the limit is asyncpg's `command_timeout`, kept by
+    the client: when it passes, asyncpg sends a cancel request, PgBouncer forwards it to the server
+    connection running the statement, PostgreSQL stops it, and the caller gets TimeoutError. It
+    counts from when the query is sent, so time spent queued in PgBouncer for a free server
+    connection counts too. For a limit the server itself keeps behind a pooler, set it on the
+    role as well (`ALTER ROLE runda SET statement_timeout = '30s'`): every session PgBouncer opens
+    starts with it.
+    """
+    options: dict[str, object] = {"dsn": url}
+    if pool.pooler == "transaction":
+        options["statement_cache_size"] = 0
+        if pool.statement_timeout_ms:
+            options["command_timeout"] = pool.statement_timeout_ms / 1000
+    elif pool.statement_timeout_ms:
+        options["server_settings"] = {"statement_timeout": str(pool.statement_timeout_ms)}
+    return options
 
 
 async def check_reachable(url: str) -> None:
@@ -163,7 +209,9 @@ async def check_reachable(url: str) -> None:
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Runda never changes session state (no SET outside a transaction, LISTEN or
     session advisory locks), so a released connection needs no reset query: that
-    saves a round trip per query. asyncpg still rolls back an open transaction."""
+    saves a round trip per query. asyncpg still rolls back an open transaction.
+    (Behind a transaction pooler a reset would run on whichever server connection
+    was free, which is one more reason to send none.)"""
 
 
 # Counting queries: tests assert that a page makes a fixed number, whatever the data.
@@ -194,9 +242,19 @@ def counting_queries() -> Iterator[list[int]]:
         _query_counter.reset(token)
 
 
-async def start_pool(max_size: int = 10, *, count_queries: bool = False) -> None:
-    await DB.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session,
-                                   init=_log_queries if count_queries else None)
+async def start_pool(max_size: int | None = None, *, count_queries: bool = False) -> None:
+    """Open the pool `configure` described; `max_size` overrides its size."""
+    try:
+        await DB.start_connection_pool(min_size=1, max_size=max_size or _pool_settings.size, reset=_keep_session,
+                                       init=_log_queries if count_queries else None)
+    except asyncpg.ProtocolViolationError as exc:
+        if "unsupported startup parameter" not in str(exc):
+            raise
+        # PgBouncer's answer to the statement_timeout a direct connection sends.
+        raise DatabaseError(
+            f"the database refused a connection setting ({exc}): a pooler such as PgBouncer sits in front "
+            "of DATABASE_URL; set DATABASE_POOLER=transaction (or connect directly)"
+        ) from None
 
 
 async def close_pool() -> None:

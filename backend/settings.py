@@ -119,6 +119,86 @@ class OutboundSettings:
         )
 
 
+# What may sit between Runda and PostgreSQL (DATABASE_POOLER): nothing, or a pooler such as PgBouncer
+# in transaction mode, which hands each transaction whatever server connection is free.
+POOLERS = ("none", "transaction")
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How one process's pool talks to PostgreSQL (backend/db.py): its size, the longest a
+    statement may run (0: no limit of Runda's own), and whether a transaction pooler sits between."""
+
+    size: int = 10
+    statement_timeout_ms: int = 0
+    pooler: str = "none"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """The connections to PostgreSQL: the web server's pool, the worker's, and what sits between.
+
+    The defaults are what Runda did before these settings existed, except that a web request's
+    statement stops after 30 s: nothing a page does should take that long, and a runaway query
+    then ends instead of holding a connection (and its locks) until the client gives up."""
+
+    # DATABASE_POOLER: "transaction" when DATABASE_URL leads to a transaction-mode pooler.
+    pooler: str = "none"
+    # DATABASE_POOL_SIZE: connections per `runda serve` process (WEB_CONCURRENCY multiplies it).
+    pool_size: int = 10
+    # DATABASE_STATEMENT_TIMEOUT_MS: the web server's statements; 0: none of Runda's own.
+    statement_timeout_ms: int = 30_000
+    # WORKER_DATABASE_URL: the worker's own way to PostgreSQL, past the pooler (LISTEN/NOTIFY wakes
+    # it at once there); None: DATABASE_URL, through the pooler if there is one, polling for jobs.
+    worker_url: str | None = field(default=None, repr=False)
+    # WORKER_DATABASE_POOL_SIZE: the worker's pool for the jobs' own queries; None: its concurrency + 2.
+    worker_pool_size: int | None = None
+    # WORKER_STATEMENT_TIMEOUT_MS: jobs generate a year of FU orders, import registers, refresh
+    # KPIs: long statements are their job, so by default none of Runda's own.
+    worker_statement_timeout_ms: int = 0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> DatabaseSettings:
+        env = dict(os.environ if env is None else env)
+        pooler = (env.get("DATABASE_POOLER") or "none").strip().lower()
+        if pooler not in POOLERS:
+            raise ConfigError(f"DATABASE_POOLER must be one of {', '.join(POOLERS)}, "
+                              f"got {env.get('DATABASE_POOLER')!r}")
+        if pooler != "none" and not env.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_POOLER is set, but DATABASE_URL is not: the embedded server has no pooler")
+        worker_url = (env.get("WORKER_DATABASE_URL") or "").strip() or None
+        if worker_url:
+            if not env.get("DATABASE_URL"):
+                raise ConfigError("WORKER_DATABASE_URL is set, but DATABASE_URL is not: set both to the same database")
+            if urlsplit(worker_url).scheme not in {"postgres", "postgresql"}:
+                raise ConfigError("WORKER_DATABASE_URL must look like postgresql://runda:secret@db.example.se/runda")
+        worker_pool = env.get("WORKER_DATABASE_POOL_SIZE")
+        return cls(
+            pooler=pooler,
+            pool_size=_int_setting(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+            statement_timeout_ms=_int_setting(env, "DATABASE_STATEMENT_TIMEOUT_MS", 30_000, 0, 86_400_000),
+            worker_url=worker_url,
+            worker_pool_size=_int_setting(env, "WORKER_DATABASE_POOL_SIZE", 0, 1, 1000) if worker_pool else None,
+            worker_statement_timeout_ms=_int_setting(env, "WORKER_STATEMENT_TIMEOUT_MS", 0, 0, 86_400_000),
+        )
+
+    def web(self) -> PoolSettings:
+        """The pool of one `runda serve` process."""
+        return PoolSettings(size=self.pool_size, statement_timeout_ms=self.statement_timeout_ms, pooler=self.pooler)
+
+    def worker(self, concurrency: int) -> PoolSettings:
+        """The pool of one `runda worker` running `concurrency` jobs at once. WORKER_DATABASE_URL
+        is taken to reach PostgreSQL directly (that is what it is for)."""
+        return PoolSettings(size=self.worker_pool_size or concurrency + 2,
+                            statement_timeout_ms=self.worker_statement_timeout_ms,
+                            pooler="none" if self.worker_url else self.pooler)
+
+    def command(self) -> PoolSettings:
+        """The pool of a one-off command (migrate, demo, prune-receipts): small, and no limit on a
+        statement (a migration or the demo's COPY may run long)."""
+        return PoolSettings(size=4, statement_timeout_ms=0, pooler=self.pooler)
+
+
 _OIDC_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -212,6 +292,8 @@ class Settings:
     routing_depot: tuple[float, float] = DEFAULT_ROUTING_DEPOT
     # Sign-in through the region's identity provider; None: passkeys only.
     oidc: OidcSettings | None = None
+    # Pool sizes, statement timeouts, a pooler in front, the worker's own URL.
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -255,6 +337,7 @@ class Settings:
             routing_table_url=routing_table_url(env),
             routing_depot=routing_depot(env),
             oidc=OidcSettings.from_env(env),
+            database=DatabaseSettings.from_env(env),
         )
 
     @property

@@ -8,6 +8,8 @@ TASK_MODULES), decorated with `task` or `periodic`, and enqueues them with `defe
   exists only if the transaction commits, so a row and the job that works on it never part.
 - Workers are processes of their own (`runda worker`; `worker:` in the Procfile). They talk to
   PostgreSQL through procrastinate's psycopg connector and use `backend.db` for the work itself.
+  Behind a transaction-mode pooler a worker should connect directly (WORKER_DATABASE_URL): LISTEN
+  does not pass such a pooler, so a worker that goes through it polls for new jobs instead.
 - A failing job is retried with backoff (RETRY); each failed attempt is recorded in job_failure
   with its reason for the admin's jobs page; after the last attempt the job stays failed there.
 - Periodic jobs are deferred by the workers' shared schedule (one job per tick, whatever the
@@ -175,15 +177,18 @@ _opened = False
 
 
 @asynccontextmanager
-async def opened(url: str, *, max_size: int = 4) -> AsyncIterator[procrastinate.App]:
+async def opened(url: str, *, max_size: int = 4, through_pooler: bool = False) -> AsyncIterator[procrastinate.App]:
     """The queue's app with its psycopg pool open on `url` (Runda's own pool is opened by the caller).
-    Inside an `opened` block another one is the same: the app has one pool per process."""
+    Inside an `opened` block another one is the same: the app has one pool per process.
+    `through_pooler`: `url` leads to a transaction-mode pooler, so psycopg must not prepare named
+    statements (it does after a query's fifth run), which would live on one server connection only."""
     global _opened
     if _opened:
         yield app
         return
+    connection = {"prepare_threshold": None} if through_pooler else {}
     # A connector of its own each time: procrastinate's keeps a pool it was handed after closing.
-    with app.replace_connector(PsycopgConnector(conninfo=url, min_size=1, max_size=max_size)):
+    with app.replace_connector(PsycopgConnector(conninfo=url, min_size=1, max_size=max_size, kwargs=connection)):
         _opened = True
         try:
             async with app.open_async():
@@ -206,15 +211,16 @@ class _Worker(Worker):
 
 def worker(*, concurrency: int = 1, once: bool = False, periodic: bool = True,
            install_signal_handlers: bool = False, heartbeat_seconds: float = HEARTBEAT_SECONDS,
-           poll_seconds: float = 5.0) -> Worker:
+           poll_seconds: float = 5.0, listen: bool = True) -> Worker:
     """A worker on the (opened) app: every queue, `concurrency` jobs at once. `once`: run what is
     ready now and return; `periodic`: also defer the periodic jobs when due (several workers may:
     each tick is deferred once). Signal handlers make SIGTERM and Ctrl-C stop it gracefully: running
     jobs get SHUTDOWN_GRACE_SECONDS to finish. A new job wakes it at once (LISTEN/NOTIFY); a job that
-    waited for a lock or its time is found by polling every `poll_seconds`."""
+    waited for a lock or its time is found by polling every `poll_seconds`. `listen=False` (through a
+    transaction pooler, where LISTEN is lost with the server connection it ran on): polling only."""
     app.perform_import_paths()
     return _Worker(app=app, concurrency=concurrency, wait=not once, schedules_periodic=periodic and not once,
-                   name=f"runda-{os.getpid()}", listen_notify=not once, delete_jobs="never",
+                   name=f"runda-{os.getpid()}", listen_notify=listen and not once, delete_jobs="never",
                    fetch_job_polling_interval=poll_seconds,
                    install_signal_handlers=install_signal_handlers, update_heartbeat_interval=heartbeat_seconds,
                    stalled_worker_timeout=STALLED_AFTER_SECONDS, shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS)
