@@ -2,6 +2,7 @@
 where a page uses it; the service worker's shell follows every change."""
 
 import re
+import time
 import shutil
 
 import pytest
@@ -69,6 +70,12 @@ async def test_the_service_worker_keeps_the_hashed_files_and_changes_when_any_do
     monkeypatch.setattr(system_routes, "STATIC_DIR", copy)
     assert re.search(r'const VERSION = "([0-9a-f]{10})";', system_routes.service_worker_source()).group(1) == version
     (copy / "css" / "runda.css").write_text((copy / "css" / "runda.css").read_text() + "\n/* changed */\n")
+    # An address is kept a second: within it the old one is still given, after it the new one.
+    kept = assets.static("css/runda.css")
+    assert re.search(r'const VERSION = "([0-9a-f]{10})";', system_routes.service_worker_source()).group(1) == version
+    later = time.monotonic() + assets.ADDRESS_TTL_S + 0.01
+    monkeypatch.setattr(assets, "_now", lambda: later)
+    assert assets.static("css/runda.css") != kept
     changed = system_routes.service_worker_source()
     assert re.search(r'const VERSION = "([0-9a-f]{10})";', changed).group(1) != version
     assert f'"{assets.static("css/runda.css")}"' in changed
