@@ -367,9 +367,11 @@ def cmd_invite(args: argparse.Namespace) -> None:
         raise CommandError("give --role and --name for a new person, or --staff-user for a new passkey")
 
     async def work() -> str:
-        from backend.accounts.service import AccountError, create_invitation
+        from backend.accounts.service import AccountError, create_invitation, staff_member
 
-        organisation = await _organisation(args.organisation)
+        # A new passkey for an existing person: their organisation, unless another was named.
+        person = await staff_member(args.staff_user) if args.staff_user is not None and not args.organisation else None
+        organisation = person["organisation"] if person else await _organisation(args.organisation)
         try:
             token, _ = await create_invitation(
                 organisation_id=organisation, name=args.name or "", role=args.role or "",

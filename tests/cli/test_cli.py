@@ -128,3 +128,29 @@ def test_stopping_the_server_stops_the_embedded_postgresql(tmp_path, stop_signal
     while _postgres_processes(data_dir) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _postgres_processes(data_dir), "PostgreSQL still running after the server stopped"
+
+
+def test_a_new_passkey_needs_no_organisation_named_when_there_are_several(fresh_database):
+    import asyncio
+
+    import asyncpg
+
+    env = {"DATABASE_URL": fresh_database, "RUNDA_DEV": "1"}
+    assert runda("migrate", env=env).returncode == 0
+    assert runda("demo", "--scale", "0.01", env=env).returncode == 0
+
+    async def second_organisation() -> int:
+        conn = await asyncpg.connect(fresh_database)
+        try:
+            await conn.execute("INSERT INTO organisation (name, slug, phone) VALUES ('Andra', 'andra', '')")
+            return await conn.fetchval("SELECT min(id) FROM staff_user WHERE role = 'technician'")
+        finally:
+            await conn.close()
+
+    technician = asyncio.run(second_organisation())
+    again = runda("invite", "--staff-user", str(technician), env=env)
+    assert again.returncode == 0 and "/inbjudan/" in again.stdout, again.stderr
+    assert_one_clear_line(runda("invite", "--role", "technician", "--name", "Nina Ny", env=env),
+                          "--organisation SLUG")
+    named = runda("invite", "--role", "technician", "--name", "Nina Ny", "--organisation", "andra", env=env)
+    assert named.returncode == 0 and "/inbjudan/" in named.stdout
