@@ -66,8 +66,21 @@ class Matrix:
 
 
 def straight_line_matrix(places: list[Place]) -> Matrix:
-    km = tuple(tuple(road_km(a, b) for b in places) for a in places)
-    return Matrix(tuple(places), km, tuple(tuple(drive_minutes(d) for d in row) for row in km))
+    """road_km between every pair, each pair once (the distance is the same both ways) and each
+    place's radians and cosine once: the coordinator's day view walks every technician's day."""
+    n = len(places)
+    radians = [(math.radians(lat), math.radians(lon)) for lat, lon in places]
+    cosines = [math.cos(lat) for lat, _ in radians]
+    km = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        lat1, lon1 = radians[i]
+        row = km[i]
+        for j in range(i + 1, n):
+            lat2, lon2 = radians[j]
+            h = math.sin((lat2 - lat1) / 2) ** 2 + cosines[i] * cosines[j] * math.sin((lon2 - lon1) / 2) ** 2
+            row[j] = km[j][i] = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h)) * CIRCUITY
+    rows = tuple(map(tuple, km))
+    return Matrix(tuple(places), rows, tuple(tuple(drive_minutes(d) for d in row) for row in rows))
 
 
 class TableError(Exception):
