@@ -124,7 +124,10 @@ def explain_pages(env: dict[str, str]) -> None:
             await db.close_pool()
 
     print("bench: EXPLAIN (ANALYZE, BUFFERS) of every daily page's statements ...", flush=True)
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except Exception as exc:  # the measurements that follow are worth having without it
+        print(f"bench: the EXPLAIN pass stopped: {exc.__class__.__name__}: {exc}", flush=True)
 
 
 def runda_sql(env: dict[str, str], sql: str) -> None:
