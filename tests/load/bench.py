@@ -113,7 +113,10 @@ def explain_pages(env: dict[str, str]) -> None:
     from tests.support.daily_pages import explain_daily_pages, signed_in_region
 
     async def run() -> None:
-        settings = Settings.from_env(env)
+        # The pages are asked in this process at the test client's address (passkeys are bound to it).
+        from tests.support.http import BASE_URL
+
+        settings = Settings.from_env({**env, "PUBLIC_ORIGIN": BASE_URL})
         db.configure(env["DATABASE_URL"], settings.database.command())
         await db.start_pool()
         try:
