@@ -11,6 +11,7 @@ import threading
 
 from backend import db
 from backend.jobs import queue
+from tests.support.server import stop_process
 
 
 async def run_jobs(*, concurrency: int = 1) -> None:
@@ -59,10 +60,4 @@ class WorkerProcess:
         ready.set()  # it exited
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 40)

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from joserfc.jwk import RSAKey
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process
 
 HERE = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "runda"
@@ -114,13 +114,7 @@ class OidcProvider:
             os.unlink(path)  # read at start; the keys in it are private
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 5)
         self.process = None
 
     def restart(self, **changes) -> OidcProvider:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import pytest
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process
 
 
 def pgbouncer_binary() -> str:
@@ -161,13 +161,7 @@ class PgBouncer:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 10)
         if self.folder is not None:
             self.log.close()
             shutil.rmtree(self.folder, ignore_errors=True)

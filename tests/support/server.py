@@ -37,6 +37,18 @@ def throwaway_database(server_url: str, prefix: str) -> Iterator[str]:
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def stop_process(process: subprocess.Popen | None, timeout: float) -> None:
+    """Ask a started process to stop (SIGTERM) and wait for it; killed when it takes longer."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
