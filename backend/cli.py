@@ -55,13 +55,12 @@ def _scale(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    from backend.demo.regions import MAX_REGIONS
+    from backend.demo.service import regions_of  # the demo's own rule: up to 1, or whole regions up to 35
 
-    if not 0 < value <= MAX_REGIONS:
-        raise argparse.ArgumentTypeError(
-            f"must be above 0 and at most {MAX_REGIONS} (the whole country: {MAX_REGIONS} regions), got {text}")
-    if value > 1 and value != int(value):
-        raise argparse.ArgumentTypeError(f"above 1 the scale is a number of regions, a whole number, got {text}")
+    try:
+        regions_of(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return value
 
 
